@@ -1,0 +1,339 @@
+"""Credentials for a resolved chain: from the cache while they are fresh, else from STS,
+one process at a time per cache entry.
+
+A chain is a list of steps, root first: the root's keys, an MFA session (GetSessionToken)
+when the long-term keys need one, then one AssumeRole per role. A step that issues
+temporary credentials is a cache entry of its own, so an MFA session or an intermediate
+role is shared by every profile built on it, and a source is fetched only when the step
+above it misses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from awsrun.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
+from awsrun.credentials import Credentials
+from awsrun.durations import format_duration
+from awsrun.errors import ConfigError
+from awsrun.mfa import mfa_code
+from awsrun.profiles import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
+from awsrun.report import Reporter
+
+if TYPE_CHECKING:
+    from awsrun.sts import Sts
+
+DEFAULT_MIN_TTL_SECONDS = 15 * 60
+DEFAULT_MFA_DURATION_SECONDS = 12 * 3600
+# A source only has to sign the next call, not last through the command.
+SOURCE_MIN_TTL_SECONDS = 5 * 60
+# AWS caps a role assumed with another role's credentials at one hour.
+ROLE_CHAINING_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Options:
+    min_ttl: int = DEFAULT_MIN_TTL_SECONDS
+    refresh: bool = False
+    duration: int | None = None
+    session_name: str | None = None
+    mfa_code: str | None = field(default=None, repr=False)
+    mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True)
+class _Step:
+    label: str
+    # What decides which credentials these are; None for a step that is not cached
+    # (keys already in a file or in the environment).
+    identity: Mapping[str, object] | None
+    fetch: Callable[[Credentials | None], Credentials]
+
+
+def default_session_name() -> str:
+    import getpass
+    import re
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        return "awsrun"
+    # RoleSessionName allows [\w+=,.@-], 2 to 64 characters; CloudTrail shows it.
+    return re.sub(r"[^\w+=,.@-]", "-", f"awsrun-{user}")[:64]
+
+
+class Broker:
+    def __init__(
+        self,
+        chain: Chain,
+        options: Options,
+        *,
+        cache: Cache | None,
+        reporter: Reporter,
+        environ: Mapping[str, str],
+        now: Callable[[], float] = time.time,
+        sts: Sts | None = None,
+    ) -> None:
+        self._chain = chain
+        self._options = options
+        self._cache = cache
+        self._reporter = reporter
+        self._environ = environ
+        self._now = now
+        self._started = now()
+        self._sts_client = sts
+        self._steps = self._plan()
+
+    def credentials(self) -> Credentials:
+        return self._obtain(len(self._steps) - 1)
+
+    def entry_keys(self) -> list[str]:
+        """Cache keys of the chain's cached steps, root first (for `list` and `clear`)."""
+        return [entry_key(step.identity) for step in self._steps if step.identity is not None]
+
+    # -- the plan -----------------------------------------------------------------------
+
+    def _plan(self) -> list[_Step]:
+        chain = self._chain
+        root = chain.root
+        steps = [self._root_step()]
+        serial = chain.mfa_serial
+        if serial is not None:
+            assert isinstance(root, StaticKeys)
+            steps.append(
+                _Step(
+                    label=f"MFA session of {root.profile!r} ({serial})",
+                    identity={
+                        "kind": "mfa-session",
+                        "serial": serial,
+                        "source": steps[-1].identity or root.identity(),
+                    },
+                    fetch=lambda signer: self._mfa_session(signer, root, serial),
+                )
+            )
+        for position, hop in enumerate(chain.hops):
+            source_identity = steps[-1].identity or root.identity()
+            steps.append(
+                _Step(
+                    label=f"role {hop.profile!r}",
+                    identity=hop.identity(source_identity),
+                    fetch=self._role_fetcher(position, hop),
+                )
+            )
+        return steps
+
+    def _root_step(self) -> _Step:
+        root = self._chain.root
+        if isinstance(root, StaticKeys):
+            keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)
+            return _Step(f"keys of {root.profile!r}", None, lambda _: keys)
+        if isinstance(root, Boto3Profile):
+            return _Step(
+                f"{root.kind} profile {root.profile!r}",
+                root.identity(),
+                lambda _: self._sts().profile_credentials(root.profile),
+            )
+        if root.source == "Environment":
+            return _Step("keys in the environment", None, lambda _: self._environment_keys(root))
+        return _Step(
+            f"credential_source {root.source}",
+            None,
+            lambda _: self._sts().credential_source(root.source, root.profile),
+        )
+
+    def _role_fetcher(
+        self, position: int, hop: RoleHop
+    ) -> Callable[[Credentials | None], Credentials]:
+        def fetch(signer: Credentials | None) -> Credentials:
+            assert signer is not None
+            return self._assume(position, hop, signer)
+
+        return fetch
+
+    # -- the cache ------------------------------------------------------------------------
+
+    def _obtain(self, index: int) -> Credentials:
+        step = self._steps[index]
+        if step.identity is None or self._cache is None:
+            return step.fetch(self._obtain(index - 1) if index else None)
+        cache = self._cache
+        is_top = index == len(self._steps) - 1
+        key = entry_key(step.identity)
+        margin = self._options.min_ttl
+        if not is_top:
+            margin = min(margin, SOURCE_MIN_TTL_SECONDS)
+        # --refresh: only what another process fetched after this run started will do.
+        not_before = self._started if is_top and self._options.refresh else None
+        hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
+        if hit is not None:
+            return hit
+        with cache.lock(key, self._options.lock_timeout):
+            # Whoever held the lock before us may have just stored what we need.
+            hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
+            if hit is not None:
+                return hit
+            signer = self._obtain(index - 1) if index else None
+            from awsrun.sts import SourceRejected
+
+            try:
+                fetched = step.fetch(signer)
+            except SourceRejected:
+                previous = self._steps[index - 1].identity if index else None
+                if previous is not None:
+                    cache.delete(entry_key(previous))
+                raise
+            now = self._now()
+            if fetched.expires_at is not None:
+                cache.write(key, CachedEntry(fetched, now, self._chain.profile))
+            lasts = None if fetched.expires_at is None else fetched.expires_at - now
+            if is_top and lasts is not None and lasts < margin:
+                self._reporter.warn(
+                    f"the new credentials of {step.label} last {format_duration(lasts)}, "
+                    f"less than the {format_duration(margin)} asked for with --min-ttl"
+                )
+            return fetched
+
+    def _fresh(
+        self, entry: CachedEntry | None, margin: float, not_before: float | None, step: _Step
+    ) -> Credentials | None:
+        if entry is None:
+            return None
+        now = self._now()
+        expires_at = entry.credentials.expires_at
+        assert expires_at is not None
+        left = expires_at - now
+        age = format_duration(now - entry.obtained_at)
+        if not_before is not None and entry.obtained_at < not_before:
+            return None
+        if left < margin:
+            self._reporter.info(
+                f"{step.label}: cached credentials have {format_duration(left)} left, "
+                f"less than {format_duration(margin)}; refreshing"
+            )
+            return None
+        self._reporter.info(
+            f"{step.label}: from the cache (obtained {age} ago, {format_duration(left)} left)"
+        )
+        return entry.credentials
+
+    # -- fetching -------------------------------------------------------------------------
+
+    def _sts(self) -> Sts:
+        if self._sts_client is None:
+            from awsrun.sts import Sts
+
+            self._sts_client = Sts(self._chain.profile, self._environ)
+        return self._sts_client
+
+    def _environment_keys(self, root: CredentialSource) -> Credentials:
+        access_key_id = self._environ.get("AWS_ACCESS_KEY_ID")
+        secret = self._environ.get("AWS_SECRET_ACCESS_KEY")
+        if not access_key_id or not secret:
+            raise ConfigError(
+                f"profile {root.profile!r} has credential_source = Environment, but "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
+            )
+        return Credentials(access_key_id, secret, self._environ.get("AWS_SESSION_TOKEN") or None)
+
+    def _mfa_session(
+        self, signer: Credentials | None, root: StaticKeys, serial: str
+    ) -> Credentials:
+        assert signer is not None
+        code = mfa_code(
+            serial,
+            profile=self._chain.profile,
+            given=self._options.mfa_code,
+            process=self._chain.mfa_process,
+        )
+        duration = self._options.mfa_duration
+        self._reporter.info(f"STS GetSessionToken with {serial} for {format_duration(duration)}")
+        return self._sts().get_session_token(
+            signer,
+            serial=serial,
+            code=code,
+            duration_seconds=duration,
+            region=self._chain.region,
+            source=f"profile {root.profile!r}",
+        )
+
+    def _assume(self, position: int, hop: RoleHop, signer: Credentials) -> Credentials:
+        from awsrun.sts import RoleRequest
+
+        chain = self._chain
+        is_top = position == len(chain.hops) - 1
+        duration = (self._options.duration if is_top else None) or hop.duration_seconds
+        if duration and duration > ROLE_CHAINING_MAX_SECONDS and self._is_chained(position):
+            self._reporter.warn(
+                f"role {hop.profile!r} is assumed from another role's session, and AWS caps "
+                f"such a session at 1h: asking for 1h instead of {format_duration(duration)}"
+            )
+            duration = ROLE_CHAINING_MAX_SECONDS
+        serial = token = None
+        if hop.mfa_serial and hop.mfa_serial != chain.mfa_serial:
+            # No MFA session covers this device (the source is not long-term keys): STS
+            # takes the code on the AssumeRole itself.
+            serial = hop.mfa_serial
+            token = mfa_code(
+                serial,
+                profile=chain.profile,
+                given=self._options.mfa_code,
+                process=hop.mfa_process or chain.mfa_process,
+            )
+        session_name = (
+            (self._options.session_name if is_top else None)
+            or hop.role_session_name
+            or default_session_name()
+        )
+        request = RoleRequest(hop.role_arn, session_name, duration, hop.external_id, serial, token)
+        self._reporter.info(
+            f"STS AssumeRole {hop.role_arn} as {session_name!r}"
+            + (f" for {format_duration(duration)}" if duration else "")
+        )
+        return self._sts().assume_role(
+            signer, request, region=hop.region or chain.region, source=self._source_label(position)
+        )
+
+    def _is_chained(self, position: int) -> bool:
+        if position > 0:
+            return True
+        root = self._chain.root
+        return (
+            self._chain.mfa_serial is None
+            and not isinstance(root, StaticKeys)
+            and root.is_role_session
+        )
+
+    def _source_label(self, position: int) -> str:
+        if position > 0:
+            return f"role profile {self._chain.hops[position - 1].profile!r}"
+        if self._chain.mfa_serial is not None:
+            return f"the MFA session of profile {self._chain.root.profile!r}"
+        root = self._chain.root
+        if isinstance(root, CredentialSource):
+            return f"credential_source {root.source} of profile {root.profile!r}"
+        return f"source profile {root.profile!r}"
+
+
+def lock_timeout_from(environ: Mapping[str, str]) -> float:
+    value = environ.get("AWSRUN_LOCK_TIMEOUT")
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT_SECONDS
+    from awsrun.durations import parse_duration
+
+    return float(parse_duration(value, what="AWSRUN_LOCK_TIMEOUT"))
+
+
+__all__ = [
+    "DEFAULT_MFA_DURATION_SECONDS",
+    "DEFAULT_MIN_TTL_SECONDS",
+    "ROLE_CHAINING_MAX_SECONDS",
+    "SOURCE_MIN_TTL_SECONDS",
+    "Broker",
+    "Options",
+    "default_session_name",
+    "lock_timeout_from",
+]

@@ -1,0 +1,248 @@
+"""The on-disk credential cache: one JSON file per credential set, private and atomic.
+
+Files are 0600 in a 0700 folder owned by the user; a folder or file that is a symlink,
+another user's, or open to group/others is refused (as ssh's StrictModes does) and awsrun
+runs without the cache. Writes go to a temporary file in the same folder, then fsync and
+os.replace, so a reader sees the old entry or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from awsrun.credentials import Credentials, iso_utc, parse_iso
+from awsrun.errors import LockTimeout
+from awsrun.report import Reporter
+
+ENTRY_VERSION = 1
+# STS never issues credentials that last longer than 36 hours: a later expiry is a forged
+# or corrupt entry, not a lucky one.
+MAX_LIFETIME_SECONDS = 36 * 3600
+DEFAULT_LOCK_TIMEOUT_SECONDS = 120.0
+
+
+def cache_dir(environ: Mapping[str, str]) -> str:
+    configured = environ.get("AWSRUN_CACHE_DIR")
+    if configured:
+        return os.path.abspath(os.path.expanduser(configured))
+    import platformdirs  # only when no folder was configured: it costs more than the rest
+
+    return platformdirs.user_cache_dir("awsrun", appauthor=False)
+
+
+def entry_key(identity: Mapping[str, object]) -> str:
+    """The file name stem for a credential set: a hash of what decides which credentials
+    these are (never of a secret)."""
+    import hashlib
+
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedEntry:
+    credentials: Credentials
+    obtained_at: float
+    profile: str
+
+
+def _private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
+    """Why a path is not safe to keep secrets in, or None when it is."""
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symlink"
+    if want_dir and not stat.S_ISDIR(st.st_mode):
+        return "is not a folder"
+    if not want_dir and not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_uid != os.geteuid():
+        return "is owned by another user"
+    if st.st_mode & 0o077:
+        return f"is open to group or others (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+class Cache:
+    def __init__(self, directory: str, reporter: Reporter) -> None:
+        self.directory = directory
+        self._reporter = reporter
+        self._refused = False
+
+    def _refuse(self, path: str, problem: str, fix: str) -> None:
+        self._refused = True
+        self._reporter.warn(f"not using the cache: {path} {problem}; {fix}")
+
+    def _directory_ok(self, *, create: bool) -> bool:
+        if self._refused:
+            return False
+        try:
+            st = os.lstat(self.directory)
+        except FileNotFoundError:
+            if not create:
+                return False
+            try:
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                st = os.lstat(self.directory)
+            except OSError as error:
+                self._refuse(
+                    self.directory,
+                    f"cannot be created ({error.strerror})",
+                    "set AWSRUN_CACHE_DIR to a writable folder",
+                )
+                return False
+        problem = _private_problem(st, want_dir=True)
+        if problem:
+            self._refuse(
+                self.directory, problem, f"fix it with `chmod 700 {self.directory}` or remove it"
+            )
+            return False
+        return True
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.directory, f"{key}.json")
+
+    def read(self, key: str, now: float) -> CachedEntry | None:
+        """The entry for `key`, or None when there is none or it cannot be trusted."""
+        if not self._directory_ok(create=False):
+            return None
+        path = self.path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self._reporter.warn(f"ignoring cache entry {path}: {error.strerror}")
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            problem = _private_problem(os.fstat(fd), want_dir=False)
+            if problem:
+                self._reporter.warn(f"ignoring cache entry {path}: it {problem}; remove it")
+                return None
+            raw = handle.read(1 << 16)
+        entry = _decode(raw, key, now)
+        if entry is None:
+            self._reporter.info(f"cache entry {path} is unreadable; fetching new credentials")
+        return entry
+
+    def write(self, key: str, entry: CachedEntry) -> None:
+        """Store `entry`; a failure is a warning, since the command can run without the cache."""
+        if not self._directory_ok(create=True):
+            return
+        import tempfile
+
+        payload = _encode(key, entry)
+        try:
+            # mkstemp: O_EXCL and mode 0600 from the start, in the cache folder itself.
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory
+            )
+        except OSError as error:
+            self._reporter.warn(f"cannot write the cache in {self.directory}: {error.strerror}")
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path(key))
+        except OSError as error:
+            self._reporter.warn(f"cannot write the cache in {self.directory}: {error.strerror}")
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+    def delete(self, key: str) -> bool:
+        try:
+            os.unlink(self.path(key))
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextmanager
+    def lock(self, key: str, timeout: float) -> Iterator[None]:
+        """Hold the entry's lock: one process fetches while the others wait, then read its
+        result. The kernel drops the lock of a process that dies, so none is ever stale."""
+        if not self._directory_ok(create=True):
+            yield
+            return
+        import filelock
+
+        lock_path = os.path.join(self.directory, f"{key}.lock")
+        lock = filelock.FileLock(lock_path, timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise LockTimeout(
+                f"waited {timeout:g}s for {lock_path}, held by another awsrun (is it waiting "
+                "for an MFA code?); find it with `fuser -v` on that file, or set "
+                "AWSRUN_LOCK_TIMEOUT to wait longer"
+            ) from None
+        except OSError as error:
+            self._reporter.warn(f"cannot lock {lock_path}: {error.strerror}; going on without")
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def _encode(key: str, entry: CachedEntry) -> bytes:
+    credentials = entry.credentials
+    document = {
+        "Version": ENTRY_VERSION,
+        "Key": key,
+        "Profile": entry.profile,
+        "ObtainedAt": iso_utc(entry.obtained_at),
+        "AccessKeyId": credentials.access_key_id,
+        "SecretAccessKey": credentials.secret_access_key,
+        "SessionToken": credentials.session_token,
+        "Expiration": credentials.expiration_iso,
+    }
+    return json.dumps(document, indent=1).encode()
+
+
+def _decode(raw: bytes, key: str, now: float) -> CachedEntry | None:
+    """The entry in `raw`, or None for anything truncated, foreign, or of another version."""
+    try:
+        document = json.loads(raw)
+        if (
+            not isinstance(document, dict)
+            or document.get("Version") != ENTRY_VERSION
+            # A file copied over from another entry's name is not this entry.
+            or document.get("Key") != key
+        ):
+            return None
+        access_key_id = document["AccessKeyId"]
+        secret = document["SecretAccessKey"]
+        token = document["SessionToken"]
+        if not (
+            isinstance(access_key_id, str)
+            and access_key_id
+            and isinstance(secret, str)
+            and secret
+            and (token is None or isinstance(token, str))
+        ):
+            return None
+        expires_at = parse_iso(document["Expiration"])
+        obtained_at = parse_iso(document["ObtainedAt"])
+        profile = str(document.get("Profile", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if expires_at - now > MAX_LIFETIME_SECONDS:
+        return None
+    return CachedEntry(Credentials(access_key_id, secret, token, expires_at), obtained_at, profile)
+
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT_SECONDS",
+    "ENTRY_VERSION",
+    "MAX_LIFETIME_SECONDS",
+    "Cache",
+    "CachedEntry",
+    "cache_dir",
+    "entry_key",
+]

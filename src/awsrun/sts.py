@@ -1,0 +1,213 @@
+"""The calls that reach AWS: STS AssumeRole and GetSessionToken, and boto3's own resolution of
+profiles awsrun does not resolve itself (SSO, credential_process, web identity, instance roles).
+
+The only module that imports botocore; it is imported only when the cache has no answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import create_credential_resolver
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotocoreConnectionError,
+)
+
+from awsrun.credentials import Credentials
+from awsrun.errors import StsError
+
+# Bounded: three tries at most, each with 5 s to connect and 15 s to answer.
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 15
+MAX_ATTEMPTS = 3
+_CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+)
+# STS answers these when the credentials that sign the call are no good.
+_SOURCE_REJECTED = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch"}
+)
+
+
+class SourceRejected(StsError):
+    """STS refused the credentials that signed the call: a cached source must be dropped."""
+
+
+@dataclass(frozen=True)
+class RoleRequest:
+    role_arn: str
+    session_name: str
+    duration_seconds: int | None
+    external_id: str | None
+    serial_number: str | None
+    token_code: str | None = None
+
+
+class Sts:
+    """STS clients configured as boto3 would for the named profile (endpoint, region)."""
+
+    def __init__(self, profile: str, environ: Mapping[str, str]) -> None:
+        self._profile = profile
+        self._environ = environ
+        self._session: botocore.session.Session | None = None
+
+    def _botocore_session(self) -> botocore.session.Session:
+        if self._session is None:
+            session = botocore.session.Session()
+            # An explicit profile: AWS_PROFILE or keys in awsrun's own environment must not
+            # decide how a named profile resolves (`awsrun a -- awsrun b -- cmd` runs as b).
+            session.set_config_variable("profile", self._profile)
+            self._session = session
+        return self._session
+
+    def _client(self, signer: Credentials, region: str | None) -> Any:
+        session = self._botocore_session()
+        # With no region anywhere, boto3 would use the global endpoint, which is us-east-1;
+        # naming it keeps that working when AWS_ENDPOINT_URL points elsewhere.
+        region = region or session.get_config_variable("region") or "us-east-1"
+        return session.create_client(
+            "sts",
+            region_name=region,
+            aws_access_key_id=signer.access_key_id,
+            aws_secret_access_key=signer.secret_access_key,
+            aws_session_token=signer.session_token,
+            config=_CLIENT_CONFIG,
+        )
+
+    def assume_role(
+        self, signer: Credentials, request: RoleRequest, *, region: str | None, source: str
+    ) -> Credentials:
+        arguments: dict[str, Any] = {
+            "RoleArn": request.role_arn,
+            "RoleSessionName": request.session_name,
+        }
+        if request.duration_seconds:
+            arguments["DurationSeconds"] = request.duration_seconds
+        if request.external_id:
+            arguments["ExternalId"] = request.external_id
+        if request.serial_number and request.token_code:
+            arguments["SerialNumber"] = request.serial_number
+            arguments["TokenCode"] = request.token_code
+        client = self._client(signer, region)
+        with _sts_errors(client, f"AssumeRole on {request.role_arn}", source):
+            response = client.assume_role(**arguments)
+        return _from_sts(response["Credentials"])
+
+    def get_session_token(
+        self,
+        signer: Credentials,
+        *,
+        serial: str,
+        code: str,
+        duration_seconds: int,
+        region: str | None,
+        source: str,
+    ) -> Credentials:
+        client = self._client(signer, region)
+        with _sts_errors(client, f"GetSessionToken with MFA device {serial}", source):
+            response = client.get_session_token(
+                SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
+            )
+        return _from_sts(response["Credentials"])
+
+    def profile_credentials(self, profile: str) -> Credentials:
+        """What boto3 itself makes of a profile (SSO, credential_process, web identity)."""
+        session = botocore.session.Session()
+        session.set_config_variable("profile", profile)
+        return _resolve(session, None, f"profile {profile!r}")
+
+    def credential_source(self, source: str, profile: str) -> Credentials:
+        """Credentials from the instance or container role (credential_source)."""
+        provider = {"Ec2InstanceMetadata": "iam-role", "EcsContainer": "container-role"}[source]
+        return _resolve(
+            self._botocore_session(), provider, f"credential_source {source} of profile {profile!r}"
+        )
+
+
+def _resolve(session: botocore.session.Session, provider: str | None, what: str) -> Credentials:
+    try:
+        if provider is None:
+            found = session.get_credentials()
+        else:
+            found = create_credential_resolver(session).get_provider(provider).load()
+        if found is None:
+            raise StsError(f"boto3 found no credentials for {what}")
+        frozen = found.get_frozen_credentials()
+    except BotoCoreError as error:
+        raise StsError(
+            f"boto3 could not get credentials for {what}: {_first_line(error)}"
+        ) from None
+    except ClientError as error:
+        raise StsError(f"{what}: {_client_error_text(error)}") from None
+    if not frozen.access_key or not frozen.secret_key:
+        raise StsError(f"boto3 found incomplete credentials for {what}")
+    expiry = getattr(found, "_expiry_time", None)
+    return Credentials(
+        frozen.access_key,
+        frozen.secret_key,
+        frozen.token or None,
+        expiry.timestamp() if expiry is not None else None,
+    )
+
+
+def _from_sts(answer: Mapping[str, Any]) -> Credentials:
+    return Credentials(
+        access_key_id=answer["AccessKeyId"],
+        secret_access_key=answer["SecretAccessKey"],
+        session_token=answer["SessionToken"],
+        expires_at=answer["Expiration"].timestamp(),
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _client_error_text(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', '').strip()}"
+
+
+@contextmanager
+def _sts_errors(client: Any, action: str, source: str) -> Iterator[None]:
+    """Turn botocore's failures into one line that names what failed and what to do."""
+    endpoint = client.meta.endpoint_url
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        text = _client_error_text(error)
+        if code in _SOURCE_REJECTED:
+            raise SourceRejected(
+                f"STS refused the credentials of {source} for {action} ({text}); "
+                "renew them, or run `awsrun --refresh` if they came from awsrun's cache"
+            ) from None
+        if code == "AccessDenied":
+            raise StsError(
+                f"STS denied {action} to {source} ({text}); check the role's trust policy "
+                "and the source's permissions"
+            ) from None
+        raise StsError(f"STS {action} failed for {source}: {text}") from None
+    except (BotocoreConnectionError, ReadTimeoutError) as error:
+        raise StsError(
+            f"cannot reach STS at {endpoint} ({type(error).__name__}, {MAX_ATTEMPTS} tries); "
+            "check the network, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS and the profile's region"
+        ) from None
+    except BotoCoreError as error:
+        raise StsError(f"STS {action} failed for {source}: {_first_line(error)}") from None
+
+
+__all__ = ["RoleRequest", "SourceRejected", "Sts"]

@@ -1,0 +1,153 @@
+"""Fixtures: a local STS (moto's server on loopback), a throw-away HOME with AWS config
+files, and a runner for the installed `awsrun` entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+from localsts import LocalSts, isolated_environment, local_sts
+
+ROOT_KEY_ID = "AKIAAWSRUNTESTROOT01"
+# Recognisable, so a test can scan everything awsrun printed for it.
+ROOT_SECRET = "rootSECRETrootSECRETrootSECRET0123456789"
+ACCOUNT = "123456789012"
+CHILD = str(Path(__file__).resolve().parent / "child_identity.py")
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+@pytest.fixture(scope="session")
+def sts_server() -> Iterator[LocalSts]:
+    with local_sts() as server:
+        yield server
+
+
+@pytest.fixture
+def sts(sts_server: LocalSts) -> LocalSts:
+    sts_server.reset()
+    return sts_server
+
+
+@pytest.fixture(autouse=True)
+def _no_aws_from_the_caller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may see the developer's AWS settings or reach AWS."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "AWSRUN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "home" / ".aws" / "config"))
+    monkeypatch.setenv(
+        "AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "home" / ".aws" / "credentials")
+    )
+    monkeypatch.setenv("AWSRUN_CACHE_DIR", str(tmp_path / "home" / "cache"))
+
+
+@dataclass
+class Home:
+    """A user's HOME with AWS config files, and the environment awsrun runs in."""
+
+    path: Path
+    env: dict[str, str]
+
+    @property
+    def config(self) -> Path:
+        return self.path / ".aws" / "config"
+
+    @property
+    def credentials(self) -> Path:
+        return self.path / ".aws" / "credentials"
+
+    @property
+    def cache(self) -> Path:
+        return Path(self.env["AWSRUN_CACHE_DIR"])
+
+    def write_config(self, text: str) -> None:
+        self.config.parent.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(text)
+
+    def write_credentials(self, text: str) -> None:
+        self.credentials.parent.mkdir(parents=True, exist_ok=True)
+        self.credentials.write_text(text)
+
+    def cache_entries(self) -> list[Path]:
+        return sorted(self.cache.glob("*.json")) if self.cache.exists() else []
+
+
+BASIC_CONFIG = f"""\
+[default]
+region = eu-west-1
+
+[profile prod]
+role_arn = {role_arn("Prod")}
+source_profile = default
+region = eu-central-1
+
+[profile dev]
+role_arn = {role_arn("Dev")}
+source_profile = default
+
+[profile second]
+role_arn = {role_arn("Second")}
+source_profile = prod
+"""
+
+BASIC_CREDENTIALS = f"""\
+[default]
+aws_access_key_id = {ROOT_KEY_ID}
+aws_secret_access_key = {ROOT_SECRET}
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, sts: LocalSts) -> Home:
+    path = tmp_path / "home"
+    env = isolated_environment(str(path), sts.endpoint)
+    env["AWSRUN_CACHE_DIR"] = str(path / "cache")
+    made = Home(path, env)
+    made.write_config(BASIC_CONFIG)
+    made.write_credentials(BASIC_CREDENTIALS)
+    return made
+
+
+def awsrun_executable() -> str:
+    found = shutil.which("awsrun", path=str(Path(sys.executable).parent))
+    assert found, "the awsrun entry point is not installed in this environment (make test)"
+    return found
+
+
+def run_awsrun(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    timeout: float = 60,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `awsrun` as a user would, with no controlling terminal."""
+    return subprocess.run(
+        [awsrun_executable(), *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input_text,
+        start_new_session=True,
+        check=False,
+    )
+
+
+def child_command() -> list[str]:
+    """A real SDK client: boto3's get_caller_identity against the local STS."""
+    return [sys.executable, CHILD]

@@ -1,0 +1,403 @@
+"""The pure parts, without a server: argument parsing, durations, profile resolution,
+cache keys and files, freshness with an injected clock, the child's environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awsrun.broker import Broker, Options
+from awsrun.cache import Cache, CachedEntry
+from awsrun.childenv import child_environment, credential_variables
+from awsrun.cli import parse_args
+from awsrun.credentials import Credentials, iso_utc, parse_iso
+from awsrun.durations import format_duration, parse_duration
+from awsrun.errors import ConfigError, UsageError
+from awsrun.profiles import (
+    Boto3Profile,
+    Chain,
+    ConfigFiles,
+    CredentialSource,
+    StaticKeys,
+    load_config_files,
+    resolve_chain,
+)
+from awsrun.report import Reporter
+from awsrun.sts import RoleRequest, Sts
+
+KEYS = {"aws_access_key_id": "AKIAROOT", "aws_secret_access_key": "s3cr3t"}
+
+
+def files(profiles: Mapping[str, Mapping[str, str]]) -> ConfigFiles:
+    return ConfigFiles("config", "credentials", profiles, {})
+
+
+# -- command line ---------------------------------------------------------------------
+
+
+def test_options_then_profile_then_command() -> None:
+    parsed = parse_args(["-v", "--min-ttl=50m", "--region", "us-east-2", "prod", "--", "ls", "-l"])
+
+    assert parsed.profile == "prod"
+    assert parsed.command == ["ls", "-l"]
+    assert parsed.values == {"min_ttl": "50m", "region": "us-east-2"}
+    assert parsed.flags == {"verbose"}
+
+
+def test_everything_after_the_profile_belongs_to_the_command() -> None:
+    assert parse_args(["prod", "terraform", "-v", "--", "x"]).command == [
+        "terraform",
+        "-v",
+        "--",
+        "x",
+    ]
+    assert parse_args(["--", "make", "-j4"]).profile is None
+    assert parse_args(["--", "make", "-j4"]).command == ["make", "-j4"]
+
+
+@pytest.mark.parametrize("args", [["--bogus", "p"], ["--duration"], ["--refresh=yes", "p"]])
+def test_bad_command_lines(args: list[str]) -> None:
+    with pytest.raises(UsageError):
+        parse_args(args)
+
+
+# -- durations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3600", 3600), ("90m", 5400), ("2h", 7200), ("1h30m", 5400), ("45s", 45), ("1d", 86400)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text, what="--duration") == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1x", "h", "-5", "1.5h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(UsageError, match="--duration"):
+        parse_duration(text, what="--duration")
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (3900, 720, 40, -5)] == ["1h05m", "12m", "40s", "0s"]
+
+
+def test_iso_times_are_utc_with_an_offset() -> None:
+    assert iso_utc(0) == "1970-01-01T00:00:00+00:00"
+    assert parse_iso("1970-01-01T01:00:00+01:00") == 0
+    assert parse_iso("1970-01-01T00:00:10Z") == 10
+
+
+# -- profiles -------------------------------------------------------------------------
+
+
+def test_files_merge_like_the_aws_cli(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text(
+        "[default]\nregion = eu-west-1\n"
+        "[profile prod]\nrole_arn = arn:r\nsource_profile = default\n"
+        "region = us-east-1\n[sso-session corp]\nsso_start_url = https://x\n[junk]\na = b\n"
+    )
+    (tmp_path / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n"
+        "[prod]\nregion = us-west-2\n"
+    )
+    loaded = load_config_files(
+        {
+            "AWS_CONFIG_FILE": str(tmp_path / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        }
+    )
+
+    assert loaded.profiles["default"] == {
+        "region": "eu-west-1",
+        "aws_access_key_id": "AKIA1",
+        "aws_secret_access_key": "s",
+    }
+    assert loaded.profiles["prod"]["region"] == "us-west-2"  # the credentials file wins
+    assert "junk" not in loaded.profiles
+    assert loaded.sso_sessions == {"corp": {"sso_start_url": "https://x"}}
+
+
+def test_duplicate_sections_are_a_config_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("[default]\na = 1\n[default]\nb = 2\n")
+    with pytest.raises(ConfigError, match="config at line 3"):
+        load_config_files(
+            {
+                "AWS_CONFIG_FILE": str(tmp_path / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            }
+        )
+
+
+def test_chain_of_roles_down_to_static_keys() -> None:
+    chain = resolve_chain(
+        "c",
+        files(
+            {
+                "c": {"role_arn": "arn:c", "source_profile": "b", "region": "eu-west-1"},
+                "b": {"role_arn": "arn:b", "source_profile": "a", "external_id": "x"},
+                "a": {**KEYS, "mfa_serial": "arn:mfa"},
+            }
+        ),
+    )
+
+    assert [hop.role_arn for hop in chain.hops] == ["arn:b", "arn:c"]
+    assert isinstance(chain.root, StaticKeys)
+    assert chain.root.profile == "a"
+    assert chain.hops[0].external_id == "x"
+    assert chain.mfa_serial == "arn:mfa"
+    assert chain.region == "eu-west-1"
+
+
+def test_named_role_wins_over_its_static_keys_but_a_source_keeps_its_keys() -> None:
+    profiles = {
+        "top": {"role_arn": "arn:top", "source_profile": "src", **KEYS},
+        "src": {"role_arn": "arn:ignored", "source_profile": "top", **KEYS},
+    }
+    chain = resolve_chain("top", files(profiles))
+
+    assert [hop.role_arn for hop in chain.hops] == ["arn:top"]
+    assert isinstance(chain.root, StaticKeys)
+    assert chain.root.profile == "src"
+
+
+def test_a_role_may_source_its_own_keys() -> None:
+    chain = resolve_chain(
+        "self", files({"self": {"role_arn": "arn:s", "source_profile": "self", **KEYS}})
+    )
+
+    assert isinstance(chain.root, StaticKeys)
+    assert len(chain.hops) == 1
+
+
+def test_credential_source_and_boto3_profiles() -> None:
+    chain = resolve_chain(
+        "ec2", files({"ec2": {"role_arn": "arn:e", "credential_source": "Ec2InstanceMetadata"}})
+    )
+    sso = resolve_chain("sso", files({"sso": {"sso_session": "corp", "sso_account_id": "1"}}))
+    web = resolve_chain(
+        "web", files({"web": {"role_arn": "arn:w", "web_identity_token_file": "/t"}})
+    )
+
+    assert chain.root == CredentialSource("ec2", "Ec2InstanceMetadata")
+    assert isinstance(sso.root, Boto3Profile)
+    assert sso.root.kind == "sso"
+    assert isinstance(web.root, Boto3Profile)
+    assert web.root.kind == "web-identity"
+    assert web.hops == ()
+
+
+@pytest.mark.parametrize(
+    ("profiles", "message"),
+    [
+        (
+            {
+                "a": {"role_arn": "arn:a", "source_profile": "b"},
+                "b": {"role_arn": "arn:b", "source_profile": "a"},
+            },
+            "a -> b -> a",
+        ),
+        ({"a": {"role_arn": "arn:a"}}, "no source_profile or credential_source"),
+        ({"a": {"role_arn": "arn:a", "source_profile": "gone"}}, "'gone'"),
+        (
+            {
+                "a": {
+                    "role_arn": "arn:a",
+                    "source_profile": "b",
+                    "credential_source": "Environment",
+                },
+                "b": KEYS,
+            },
+            "both",
+        ),
+        ({"a": {"role_arn": "arn:a", "credential_source": "Moon"}}, "Moon"),
+        ({"a": {"region": "eu-west-1"}}, "no credentials"),
+        ({"a": {"aws_access_key_id": "AKIA"}}, "aws_secret_access_key"),
+        ({"a": {"role_arn": "arn:a", "source_profile": "a"}}, "names itself"),
+    ],
+)
+def test_broken_profiles_are_config_errors(
+    profiles: dict[str, dict[str, str]], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as raised:
+        resolve_chain("a", files(profiles))
+    assert "s3cr3t" not in str(raised.value)
+
+
+def test_unknown_profile_suggests_close_names() -> None:
+    with pytest.raises(ConfigError, match="did you mean prod"):
+        resolve_chain("prdo", files({"prod": KEYS, "dev": KEYS}))
+
+
+# -- cache keys -----------------------------------------------------------------------
+
+
+def keys_of(profiles: Mapping[str, Mapping[str, str]]) -> list[str]:
+    chain = resolve_chain("top", files(profiles))
+    broker = Broker(chain, Options(), cache=None, reporter=Reporter(), environ={})
+    return broker.entry_keys()
+
+
+def test_cache_key_follows_everything_that_decides_the_credentials() -> None:
+    base = {"top": {"role_arn": "arn:r", "source_profile": "src"}, "src": dict(KEYS)}
+    same = keys_of(base)
+
+    assert keys_of(base) == same
+    assert keys_of({**base, "top": {**base["top"], "region": "eu-west-1"}}) == same
+    for changed in (
+        {**base, "top": {**base["top"], "role_arn": "arn:other"}},
+        {**base, "top": {**base["top"], "external_id": "x"}},
+        {**base, "top": {**base["top"], "role_session_name": "me"}},
+        {**base, "src": {**KEYS, "aws_access_key_id": "AKIAOTHER"}},
+        {**base, "src": {**KEYS, "mfa_serial": "arn:mfa"}},
+    ):
+        assert keys_of(changed)[-1] != same[-1]
+    # The secret never enters a key: rotating it alone keeps the session.
+    assert keys_of({**base, "src": {**KEYS, "aws_secret_access_key": "new"}}) == same
+
+
+# -- cache files ----------------------------------------------------------------------
+
+
+def entry(expires_at: float, obtained_at: float = 1000.0) -> CachedEntry:
+    return CachedEntry(Credentials("ASIA1", "secret", "token", expires_at), obtained_at, "p")
+
+
+def test_cache_round_trip_and_refusals(tmp_path: Path) -> None:
+    cache = Cache(str(tmp_path / "c"), Reporter())
+    cache.write("k", entry(5000.0))
+
+    assert cache.read("k", now=2000.0) == entry(5000.0)
+    # A copy under another entry's name is not that entry.
+    (tmp_path / "c" / "other.json").write_bytes((tmp_path / "c" / "k.json").read_bytes())
+    os.chmod(tmp_path / "c" / "other.json", 0o600)
+    assert cache.read("other", now=2000.0) is None
+    # An expiry more than 36 h away is not something STS issues.
+    cache.write("far", entry(2000.0 + 37 * 3600))
+    assert cache.read("far", now=2000.0) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'{"Version": 2}',
+        b"\xff\xfe",
+        json.dumps({"Version": 1, "Key": "k"}).encode(),
+    ],
+)
+def test_unreadable_entries_are_misses(tmp_path: Path, content: bytes) -> None:
+    cache = Cache(str(tmp_path), Reporter())
+    os.chmod(tmp_path, 0o700)
+    path = tmp_path / "k.json"
+    path.write_bytes(content)
+    os.chmod(path, 0o600)
+
+    assert cache.read("k", now=0.0) is None
+
+
+def test_a_folder_open_to_others_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    cache = Cache(str(folder), Reporter())
+    cache.write("k", entry(5000.0))
+
+    assert not (folder / "k.json").exists()
+    assert "chmod 700" in capsys.readouterr().err
+
+
+# -- freshness, with a clock and a fake STS --------------------------------------------
+
+
+class CountingSts(Sts):
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__("top", {})
+        self.clock = clock
+        self.calls: list[RoleRequest] = []
+
+    def assume_role(self, signer: Credentials, request: RoleRequest, **_: Any) -> Credentials:
+        self.calls.append(request)
+        return Credentials(f"ASIA{len(self.calls)}", "s", "t", self.clock[0] + 3600)
+
+
+def test_entries_are_used_until_the_margin_then_refreshed(tmp_path: Path) -> None:
+    clock = [1_000_000.0]
+    sts = CountingSts(clock)
+    chain: Chain = resolve_chain(
+        "top", files({"top": {"role_arn": "arn:r", "source_profile": "src"}, "src": KEYS})
+    )
+
+    def run(options: Options | None = None) -> Credentials:
+        cache = Cache(str(tmp_path / "cache"), Reporter())
+        broker = Broker(
+            chain,
+            options or Options(),
+            cache=cache,
+            reporter=Reporter(),
+            environ={},
+            now=lambda: clock[0],
+            sts=sts,
+        )
+        return broker.credentials()
+
+    first = run()
+    clock[0] += 3600 - 15 * 60 - 1  # one second more than the 15-minute margin left
+    assert run() == first
+    clock[0] += 2
+    second = run()
+    assert second != first
+    clock[0] += 60
+    assert run(Options(min_ttl=59 * 60 + 1)) != second
+    assert len(sts.calls) == 3
+
+
+# -- the child's environment ----------------------------------------------------------
+
+
+def test_child_environment_replaces_the_callers_credentials() -> None:
+    parent = {
+        "PATH": "/bin",
+        "AWS_PROFILE": "x",
+        "AWS_SECURITY_TOKEN": "old",
+        "AWS_SESSION_TOKEN": "old",
+        "AWS_REGION": "us-east-1",
+    }
+    static = credential_variables(Credentials("AKIA", "s"), region=None, profile="p")
+    child = child_environment(parent, static)
+
+    assert child == {
+        "PATH": "/bin",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIA",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWSRUN_PROFILE": "p",
+    }
+    temporary = credential_variables(
+        Credentials("ASIA", "s", "t", 0), region="eu-west-1", profile="p"
+    )
+    assert (
+        child_environment(parent, temporary)["AWS_CREDENTIAL_EXPIRATION"]
+        == "1970-01-01T00:00:00+00:00"
+    )
+    assert child_environment(parent, temporary)["AWS_DEFAULT_REGION"] == "eu-west-1"
+
+
+def test_secrets_stay_out_of_reprs() -> None:
+    text = (
+        repr(Credentials("AKIA", "s3cr3tvalue", "t0kenvalue", 0))
+        + repr(StaticKeys("p", "AKIA", "s3cr3tvalue", "t0kenvalue", None, None))
+        + repr(Options(mfa_code="123456"))
+    )
+    assert "s3cr3tvalue" not in text
+    assert "t0kenvalue" not in text
+    assert "123456" not in text

@@ -1,0 +1,120 @@
+"""A local STS for the demo, the tests and the benchmark: moto's server on 127.0.0.1.
+
+Nothing here can reach AWS: every process it describes is pointed at loopback with
+AWS_ENDPOINT_URL, with instance metadata turned off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+_START_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class LocalSts:
+    endpoint: str
+
+    def _data(self) -> dict[str, object]:
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as answer:
+            document = json.load(answer)
+        assert isinstance(document, dict)
+        return document
+
+    def _sts_records(self, kind: str) -> list[dict[str, object]]:
+        sts = self._data().get("sts", {})
+        assert isinstance(sts, dict)
+        records = sts.get(kind, [])
+        assert isinstance(records, list)
+        return records
+
+    def assumed_roles(self) -> list[dict[str, object]]:
+        """Every AssumeRole the server has answered since the last reset."""
+        return self._sts_records("AssumedRole")
+
+    def session_tokens(self) -> int:
+        """How many GetSessionToken calls the server has answered since the last reset."""
+        return len(self._sts_records("Token"))
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], endpoint: str) -> bool:
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+@contextmanager
+def local_sts(attempts: int = 3) -> Iterator[LocalSts]:
+    """Start moto's server on a free loopback port; stop it when the block ends."""
+    for _ in range(attempts):
+        port = _free_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"},
+        )
+        try:
+            if _wait_until_up(process, endpoint):
+                yield LocalSts(endpoint)
+                return
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    raise RuntimeError(f"moto's server did not start on 127.0.0.1 in {attempts} attempts")
+
+
+def isolated_environment(home: str, endpoint: str) -> dict[str, str]:
+    """An environment with no AWS_* of the caller's, a throw-away HOME, and STS on loopback."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "AWSRUN_"))
+    }
+    environment.update(
+        {
+            "HOME": home,
+            "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+            "AWS_CONFIG_FILE": os.path.join(home, ".aws", "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, ".aws", "credentials"),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return environment
+
+
+__all__ = ["LocalSts", "isolated_environment", "local_sts"]
