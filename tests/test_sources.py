@@ -1,0 +1,136 @@
+"""Where credentials come from besides static keys, and how the lock and the endpoint
+settings behave: credential_process through boto3, the lock's bound, a killed holder,
+AWS_ENDPOINT_URL_STS, and the cache-hit path's imports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pexpect
+from conftest import Home, awsrun_executable, child_command, role_arn, run_awsrun
+from localsts import LocalSts
+from test_mfa import SERIAL, mfa_config
+
+
+def process_profile(home: Home, tmp_path: Path, expires_in: timedelta | None) -> Path:
+    """A `credential_process` that counts its runs and prints temporary keys."""
+    counter = tmp_path / "process-runs"
+    document: dict[str, object] = {
+        "Version": 1,
+        "AccessKeyId": "ASIAPROCESSPROCESS01",
+        "SecretAccessKey": "processSECRETprocessSECRET",
+        "SessionToken": "processTOKEN",
+    }
+    if expires_in is not None:
+        document["Expiration"] = (datetime.now(timezone.utc) + expires_in).isoformat()
+    script = tmp_path / "process.py"
+    script.write_text(
+        f"with open({str(counter)!r}, 'a') as f:\n    f.write('run\\n')\n"
+        f"print({json.dumps(json.dumps(document))})\n"
+    )
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile proc]\ncredential_process = {sys.executable} {script}\n"
+        + f"[profile proc-role]\nrole_arn = {role_arn('FromProcess')}\nsource_profile = proc\n"
+    )
+    return counter
+
+
+def runs(counter: Path) -> int:
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+def test_credential_process_result_is_cached_while_it_lasts(home: Home, tmp_path: Path) -> None:
+    counter = process_profile(home, tmp_path, timedelta(hours=1))
+
+    first = run_awsrun(["proc", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"], home.env)
+    second = run_awsrun(["proc", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"], home.env)
+
+    assert first.stdout == second.stdout == "ASIAPROCESSPROCESS01\n", first.stderr
+    assert runs(counter) == 1
+
+
+def test_credential_process_without_expiry_is_not_cached(home: Home, tmp_path: Path) -> None:
+    counter = process_profile(home, tmp_path, None)
+
+    for _ in range(2):
+        assert run_awsrun(["proc", "--", "true"], home.env).returncode == 0
+
+    assert runs(counter) == 2
+    assert home.cache_entries() == []
+
+
+def test_a_role_sourced_from_credential_process(home: Home, tmp_path: Path, sts: LocalSts) -> None:
+    process_profile(home, tmp_path, timedelta(hours=1))
+    result = run_awsrun(["proc-role", "--", *child_command()], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/FromProcess/" in json.loads(result.stdout)["arn"]
+    assert sts.assumed_roles()[0]["access_key_id"] != "ASIAPROCESSPROCESS01"
+
+
+def test_sts_endpoint_variable_wins_over_the_general_one(home: Home, sts: LocalSts) -> None:
+    env = {
+        **home.env,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ENDPOINT_URL_STS": sts.endpoint,
+    }
+    result = run_awsrun(["prod", "--", "true"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert len(sts.assumed_roles()) == 1
+
+
+def _waiting_at_mfa_prompt(home: Home) -> pexpect.spawn:
+    """An awsrun that holds the MFA session's lock while it waits for a code."""
+    session = pexpect.spawn(
+        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
+    )
+    session.expect("MFA code for " + SERIAL)
+    return session
+
+
+def test_lock_wait_is_bounded_and_names_the_lock(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    holder = _waiting_at_mfa_prompt(home)
+    try:
+        waiter = run_awsrun(
+            ["--mfa-code", "123456", "admin", "--", "true"],
+            {**home.env, "AWSRUN_LOCK_TIMEOUT": "2"},
+        )
+    finally:
+        holder.terminate(force=True)
+
+    assert waiter.returncode == 125
+    assert ".lock" in waiter.stderr
+    assert "AWSRUN_LOCK_TIMEOUT" in waiter.stderr
+    assert sts.session_tokens() == 0
+
+
+def test_a_killed_lock_holder_does_not_block_the_next_run(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    holder = _waiting_at_mfa_prompt(home)
+    holder.kill(9)
+    holder.close(force=True)
+
+    result = run_awsrun(
+        ["--mfa-code", "123456", "admin", "--", "true"], {**home.env, "AWSRUN_LOCK_TIMEOUT": "10"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert sts.session_tokens() == 1
+
+
+def test_cache_hit_imports_neither_boto3_nor_filelock(home: Home, sts: LocalSts) -> None:
+    assert run_awsrun(["prod", "--", "true"], home.env).returncode == 0
+    hit = run_awsrun(["prod", "--", "true"], {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
+
+    imported = {line.split("|")[-1].strip() for line in hit.stderr.splitlines() if "|" in line}
+    assert "awsrun.cache" in imported  # the probe works: awsrun's own modules are listed
+    assert not {
+        name for name in imported if name.split(".")[0] in {"boto3", "botocore", "filelock"}
+    }
+    assert len(sts.assumed_roles()) == 1
