@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from awsrun.broker import Broker, Options
-from awsrun.cache import Cache, CachedEntry
+from awsrun.cache import Cache, CachedEntry, cache_dir, entry_key
 from awsrun.childenv import child_environment, credential_variables
 from awsrun.cli import parse_args
 from awsrun.credentials import Credentials, iso_utc, parse_iso
@@ -184,7 +184,8 @@ def test_credential_source_and_boto3_profiles() -> None:
         "web", files({"web": {"role_arn": "arn:w", "web_identity_token_file": "/t"}})
     )
 
-    assert chain.root == CredentialSource("ec2", "Ec2InstanceMetadata")
+    assert isinstance(chain.root, CredentialSource)
+    assert (chain.root.profile, chain.root.source) == ("ec2", "Ec2InstanceMetadata")
     assert isinstance(sso.root, Boto3Profile)
     assert sso.root.kind == "sso"
     assert isinstance(web.root, Boto3Profile)
@@ -401,3 +402,32 @@ def test_secrets_stay_out_of_reprs() -> None:
     assert "s3cr3tvalue" not in text
     assert "t0kenvalue" not in text
     assert "123456" not in text
+
+
+# -- what the cache-hit path spells out instead of importing ----------------------------
+
+
+@pytest.mark.parametrize("xdg", [None, "", "  ", "/elsewhere/cache"])
+def test_cache_dir_is_platformdirs_own(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+    import platformdirs
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    environ = {name: value for name, value in os.environ.items() if name != "AWSRUN_CACHE_DIR"}
+
+    assert cache_dir(environ) == platformdirs.user_cache_dir("awsrun", appauthor=False)
+
+
+def test_cache_dir_setting_wins() -> None:
+    assert cache_dir({"AWSRUN_CACHE_DIR": "/somewhere/awsrun"}) == "/somewhere/awsrun"
+
+
+def test_entry_key_is_sha256_of_the_canonical_identity() -> None:
+    import hashlib
+
+    identity = {"kind": "role", "role_arn": "arn:r", "source": {"kind": "static"}}
+    canonical = b'{"kind":"role","role_arn":"arn:r","source":{"kind":"static"}}'
+
+    assert entry_key(identity) == hashlib.sha256(canonical).hexdigest()

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from awsrun.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
 from awsrun.credentials import Credentials
@@ -23,8 +21,12 @@ from awsrun.mfa import mfa_code
 from awsrun.profiles import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
 from awsrun.report import Reporter
 
+# Importing `typing` costs a cache hit more than this whole module; mypy and pyright
+# treat any constant named TYPE_CHECKING as typing's.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from awsrun.sts import Sts
+
 
 DEFAULT_MIN_TTL_SECONDS = 15 * 60
 DEFAULT_MFA_DURATION_SECONDS = 12 * 3600
@@ -34,24 +36,51 @@ SOURCE_MIN_TTL_SECONDS = 5 * 60
 ROLE_CHAINING_MAX_SECONDS = 3600
 
 
-@dataclass(frozen=True)
 class Options:
-    min_ttl: int = DEFAULT_MIN_TTL_SECONDS
-    refresh: bool = False
-    duration: int | None = None
-    session_name: str | None = None
-    mfa_code: str | None = field(default=None, repr=False)
-    mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    """What the command line asks of the credentials."""
+
+    __slots__ = (
+        "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh",
+        "session_name",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        min_ttl: int = DEFAULT_MIN_TTL_SECONDS,
+        refresh: bool = False,
+        duration: int | None = None,
+        session_name: str | None = None,
+        mfa_code: str | None = None,
+        mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
+        self.min_ttl = min_ttl
+        self.refresh = refresh
+        self.duration = duration
+        self.session_name = session_name
+        self.mfa_code = mfa_code
+        self.mfa_duration = mfa_duration
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:  # no MFA code
+        return f"Options(min_ttl={self.min_ttl}, refresh={self.refresh}, duration={self.duration})"
 
 
-@dataclass(frozen=True)
 class _Step:
-    label: str
-    # What decides which credentials these are; None for a step that is not cached
-    # (keys already in a file or in the environment).
-    identity: Mapping[str, object] | None
-    fetch: Callable[[Credentials | None], Credentials]
+    __slots__ = ("fetch", "identity", "label")
+
+    def __init__(
+        self,
+        label: str,
+        # What decides which credentials these are; None for a step that is not cached
+        # (keys already in a file or in the environment).
+        identity: Mapping[str, object] | None,
+        fetch: Callable[[Credentials | None], Credentials],
+    ) -> None:
+        self.label = label
+        self.identity = identity
+        self.fetch = fetch
 
 
 def default_session_name() -> str:

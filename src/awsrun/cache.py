@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 
-from awsrun.credentials import Credentials, iso_utc, parse_iso
+from awsrun.credentials import Credentials, iso_utc
 from awsrun.errors import LockTimeout
 from awsrun.report import Reporter
 
@@ -30,25 +30,54 @@ def cache_dir(environ: Mapping[str, str]) -> str:
     configured = environ.get("AWSRUN_CACHE_DIR")
     if configured:
         return os.path.abspath(os.path.expanduser(configured))
-    import platformdirs  # only when no folder was configured: it costs more than the rest
+    if sys.platform == "linux":
+        # platformdirs' rule on Linux (XDG Base Directory), spelled out because importing
+        # platformdirs costs a cache hit about as much as the rest of the run; a test
+        # checks that both give the same folder.
+        base = environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        return os.path.join(base, "awsrun")
+    import platformdirs
 
     return platformdirs.user_cache_dir("awsrun", appauthor=False)
 
 
+def _sha256_hex(data: bytes) -> str:
+    # CPython's own SHA-256, which hashlib falls back to; importing hashlib loads OpenSSL,
+    # which costs a cache hit a quarter of the interpreter's start-up time.
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found, unused-ignore]  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found, no-redef, unused-ignore]
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment, unused-ignore]
+    return str(sha256(data).hexdigest())
+
+
 def entry_key(identity: Mapping[str, object]) -> str:
-    """The file name stem for a credential set: a hash of what decides which credentials
+    """The file name stem for a credential set: a SHA-256 of what decides which credentials
     these are (never of a secret)."""
-    import hashlib
-
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _sha256_hex(canonical.encode())
 
 
-@dataclass(frozen=True)
 class CachedEntry:
-    credentials: Credentials
-    obtained_at: float
-    profile: str
+    __slots__ = ("credentials", "obtained_at", "profile")
+
+    def __init__(self, credentials: Credentials, obtained_at: float, profile: str) -> None:
+        self.credentials = credentials
+        self.obtained_at = obtained_at
+        self.profile = profile
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CachedEntry) and (
+            self.credentials,
+            self.obtained_at,
+            self.profile,
+        ) == (other.credentials, other.obtained_at, other.profile)
+
+    def __hash__(self) -> int:
+        return hash((self.credentials, self.obtained_at, self.profile))
 
 
 def _private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
@@ -196,10 +225,13 @@ def _encode(key: str, entry: CachedEntry) -> bytes:
         "Version": ENTRY_VERSION,
         "Key": key,
         "Profile": entry.profile,
-        "ObtainedAt": iso_utc(entry.obtained_at),
+        "ObtainedAt": int(entry.obtained_at),
         "AccessKeyId": credentials.access_key_id,
         "SecretAccessKey": credentials.secret_access_key,
         "SessionToken": credentials.session_token,
+        # Seconds since the epoch for awsrun (no date parsing on a cache hit), and the same
+        # instant as ISO 8601 for people and for the command's AWS_CREDENTIAL_EXPIRATION.
+        "ExpiresAt": int(credentials.expires_at or 0),
         "Expiration": credentials.expiration_iso,
     }
     return json.dumps(document, indent=1).encode()
@@ -227,10 +259,15 @@ def _decode(raw: bytes, key: str, now: float) -> CachedEntry | None:
             and (token is None or isinstance(token, str))
         ):
             return None
-        expires_at = parse_iso(document["Expiration"])
-        obtained_at = parse_iso(document["ObtainedAt"])
+        expires_at = document["ExpiresAt"]
+        obtained_at = document["ObtainedAt"]
+        if not (isinstance(expires_at, int) and isinstance(obtained_at, int)):
+            return None
+        # Both spellings of the expiry must agree, or the file was edited or damaged.
+        if document["Expiration"] != iso_utc(expires_at):
+            return None
         profile = str(document.get("Profile", ""))
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError):
         return None
     if expires_at - now > MAX_LIFETIME_SECONDS:
         return None

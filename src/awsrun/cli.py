@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from awsrun import __version__
 from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, UsageError
@@ -65,12 +64,14 @@ _FLAG_OPTIONS = {
 }
 
 
-@dataclass
 class Invocation:
-    profile: str | None = None
-    command: list[str] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)
+    """The command line, split: awsrun's options, the profile, the command."""
+
+    def __init__(self) -> None:
+        self.profile: str | None = None
+        self.command: list[str] = []
+        self.values: dict[str, str] = {}
+        self.flags: set[str] = set()
 
 
 def parse_args(args: Sequence[str]) -> Invocation:

@@ -1,20 +1,45 @@
-"""Credentials as awsrun passes them around, and the UTC timestamps they expire at."""
+"""Credentials as awsrun passes them around, and the UTC timestamps they expire at.
+
+Plain classes, not dataclasses: this module is on the cache-hit path, where importing
+`dataclasses` (and with it `inspect`) would cost as much as the rest of the run.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import time
+
+_ISO_UTC = "%Y-%m-%dT%H:%M:%S+00:00"
 
 
-@dataclass(frozen=True)
 class Credentials:
     """A credential set. The secret parts stay out of repr() so a traceback cannot show them."""
 
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-    session_token: str | None = field(default=None, repr=False)
-    # Seconds since the epoch (UTC); None for keys that do not expire.
-    expires_at: float | None = None
+    __slots__ = ("access_key_id", "expires_at", "secret_access_key", "session_token")
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        expires_at: float | None = None,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        # Seconds since the epoch (UTC); None for keys that do not expire.
+        self.expires_at = expires_at
+
+    def _fields(self) -> tuple[str, str, str | None, float | None]:
+        return (self.access_key_id, self.secret_access_key, self.session_token, self.expires_at)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Credentials(access_key_id={self.access_key_id!r}, expires_at={self.expires_at!r})"
 
     @property
     def expiration_iso(self) -> str | None:
@@ -23,11 +48,13 @@ class Credentials:
 
 def iso_utc(timestamp: float) -> str:
     """`2026-11-28T21:00:00+00:00`: ISO 8601 in UTC, with the offset written out."""
-    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).isoformat()
+    return time.strftime(_ISO_UTC, time.gmtime(int(timestamp)))
 
 
 def parse_iso(text: str) -> float:
     """Seconds since the epoch for an ISO 8601 time; one without an offset is taken as UTC."""
+    from datetime import datetime, timezone  # off the cache-hit path, which reads epochs
+
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
 
 from awsrun.errors import CommandNotExecutable, CommandNotFound
+
+TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def exec_command(argv: Sequence[str], environment: Mapping[str, str]) -> NoReturn:

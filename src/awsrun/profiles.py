@@ -10,7 +10,6 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from awsrun.errors import ConfigError
 
@@ -27,41 +26,74 @@ _BOTO3_SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
 class ConfigFiles:
     """The merged profiles of both files, and which files were read (for messages)."""
 
-    config_path: str
-    credentials_path: str
-    profiles: Mapping[str, Mapping[str, str]]
-    sso_sessions: Mapping[str, Mapping[str, str]]
+    __slots__ = ("config_path", "credentials_path", "profiles", "sso_sessions")
+
+    def __init__(
+        self,
+        config_path: str,
+        credentials_path: str,
+        profiles: Mapping[str, Mapping[str, str]],
+        sso_sessions: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        self.config_path = config_path
+        self.credentials_path = credentials_path
+        self.profiles = profiles
+        self.sso_sessions = sso_sessions
 
     def describe(self) -> str:
         return f"{self.config_path} and {self.credentials_path}"
 
 
-@dataclass(frozen=True)
+# The chain's parts are plain classes, not dataclasses: they are built on every cache hit,
+# where importing `dataclasses` would cost as much as the rest of the run.
+
+
 class StaticKeys:
     """Keys written in a profile: long-term, or temporary when a session token comes along."""
 
-    profile: str
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-    session_token: str | None = field(repr=False)
-    mfa_serial: str | None
-    mfa_process: str | None
+    __slots__ = (
+        "access_key_id", "mfa_process", "mfa_serial", "profile", "secret_access_key",
+        "session_token",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        profile: str,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None,
+        mfa_serial: str | None,
+        mfa_process: str | None,
+    ) -> None:
+        self.profile = profile
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.mfa_serial = mfa_serial
+        self.mfa_process = mfa_process
+
+    def __repr__(self) -> str:  # the secret parts never show
+        return f"StaticKeys(profile={self.profile!r}, access_key_id={self.access_key_id!r})"
 
     def identity(self) -> dict[str, object]:
         # The key id decides whose keys these are; the secret never enters a cache key.
         return {"kind": "static", "profile": self.profile, "access_key_id": self.access_key_id}
 
 
-@dataclass(frozen=True)
 class CredentialSource:
     """`credential_source = Environment | Ec2InstanceMetadata | EcsContainer` on a role profile."""
 
-    profile: str
-    source: str
+    __slots__ = ("profile", "source")
+
+    def __init__(self, profile: str, source: str) -> None:
+        self.profile = profile
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"CredentialSource(profile={self.profile!r}, source={self.source!r})"
 
     def identity(self) -> dict[str, object]:
         identity: dict[str, object] = {"kind": "credential_source", "source": self.source}
@@ -74,13 +106,18 @@ class CredentialSource:
         return self.source != "Environment"
 
 
-@dataclass(frozen=True)
 class Boto3Profile:
     """A profile only boto3 resolves: SSO, `credential_process`, web identity."""
 
-    profile: str
-    kind: str
-    settings: tuple[tuple[str, str], ...]
+    __slots__ = ("kind", "profile", "settings")
+
+    def __init__(self, profile: str, kind: str, settings: tuple[tuple[str, str], ...]) -> None:
+        self.profile = profile
+        self.kind = kind
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return f"Boto3Profile(profile={self.profile!r}, kind={self.kind!r})"
 
     def identity(self) -> dict[str, object]:
         return {"kind": self.kind, "profile": self.profile, "settings": list(self.settings)}
@@ -94,18 +131,37 @@ class Boto3Profile:
 Root = StaticKeys | CredentialSource | Boto3Profile
 
 
-@dataclass(frozen=True)
 class RoleHop:
     """One AssumeRole: the role profile's own settings."""
 
-    profile: str
-    role_arn: str
-    role_session_name: str | None
-    external_id: str | None
-    mfa_serial: str | None
-    mfa_process: str | None
-    duration_seconds: int | None
-    region: str | None
+    __slots__ = (
+        "duration_seconds", "external_id", "mfa_process", "mfa_serial", "profile", "region",
+        "role_arn", "role_session_name",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        profile: str,
+        role_arn: str,
+        *,
+        role_session_name: str | None = None,
+        external_id: str | None = None,
+        mfa_serial: str | None = None,
+        mfa_process: str | None = None,
+        duration_seconds: int | None = None,
+        region: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.role_arn = role_arn
+        self.role_session_name = role_session_name
+        self.external_id = external_id
+        self.mfa_serial = mfa_serial
+        self.mfa_process = mfa_process
+        self.duration_seconds = duration_seconds
+        self.region = region
+
+    def __repr__(self) -> str:
+        return f"RoleHop(profile={self.profile!r}, role_arn={self.role_arn!r})"
 
     def identity(self, source: Mapping[str, object]) -> dict[str, object]:
         return {
@@ -119,15 +175,24 @@ class RoleHop:
         }
 
 
-@dataclass(frozen=True)
 class Chain:
     """How the named profile's credentials are made: a root, then role hops, root first."""
 
-    profile: str
-    root: Root
-    hops: tuple[RoleHop, ...]
-    region: str | None
-    files: ConfigFiles
+    __slots__ = ("files", "hops", "profile", "region", "root")
+
+    def __init__(
+        self,
+        profile: str,
+        root: Root,
+        hops: tuple[RoleHop, ...],
+        region: str | None,
+        files: ConfigFiles,
+    ) -> None:
+        self.profile = profile
+        self.root = root
+        self.hops = hops
+        self.region = region
+        self.files = files
 
     @property
     def mfa_serial(self) -> str | None:

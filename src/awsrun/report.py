@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+
+TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class Reporter:
