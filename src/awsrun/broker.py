@@ -200,11 +200,19 @@ class Broker:
         hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
         if hit is not None:
             return hit
-        with cache.lock(key, self._options.lock_timeout):
+        stored: Credentials | None = None
+
+        def stored_by_holder() -> bool:
+            # While another process holds the lock, look for what it stores.
+            nonlocal stored
+            stored = self._fresh(cache.read(key, self._now()), margin, not_before, step)
+            return stored is not None
+
+        with cache.lock(key, self._options.lock_timeout, stored_by_holder) as held:
             # Whoever held the lock before us may have just stored what we need.
-            hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
-            if hit is not None:
-                return hit
+            if not held or stored_by_holder():
+                assert stored is not None
+                return stored
             signer = self._obtain(index - 1) if index else None
             from awsrun.sts import SourceRejected
 

@@ -12,11 +12,11 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 
+from awsrun import locks
 from awsrun.credentials import Credentials, iso_utc
-from awsrun.errors import LockTimeout
 from awsrun.report import Reporter
 
 ENTRY_VERSION = 1
@@ -191,32 +191,21 @@ class Cache:
         return True
 
     @contextmanager
-    def lock(self, key: str, timeout: float) -> Iterator[None]:
-        """Hold the entry's lock: one process fetches while the others wait, then read its
-        result. The kernel drops the lock of a process that dies, so none is ever stale."""
+    def lock(self, key: str, timeout: float, stop_waiting: Callable[[], bool]) -> Iterator[bool]:
+        """Hold the entry's lock (see awsrun.locks); yields False when `stop_waiting()` ended
+        the wait. Without a usable cache folder, there is nothing to lock: yields True."""
         if not self._directory_ok(create=True):
-            yield
+            yield True
             return
-        import filelock
-
         lock_path = os.path.join(self.directory, f"{key}.lock")
-        lock = filelock.FileLock(lock_path, timeout=timeout, mode=0o600)
         try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise LockTimeout(
-                f"waited {timeout:g}s for {lock_path}, held by another awsrun (is it waiting "
-                "for an MFA code?); find it with `fuser -v` on that file, or set "
-                "AWSRUN_LOCK_TIMEOUT to wait longer"
-            ) from None
+            with locks.hold(lock_path, timeout, stop_waiting) as held:
+                yield held
         except OSError as error:
+            if error.filename != lock_path:
+                raise
             self._reporter.warn(f"cannot lock {lock_path}: {error.strerror}; going on without")
-            yield
-            return
-        try:
-            yield
-        finally:
-            lock.release()
+            yield True
 
 
 def _encode(key: str, entry: CachedEntry) -> bytes:
