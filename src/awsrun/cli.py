@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 
 from awsrun import __version__
-from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, UsageError
+from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, ConfigError, UsageError
 
 HELP = """\
 usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
+       awsrun exec PROFILE -- COMMAND      (for a profile named like a command word)
+       awsrun env PROFILE [--format sh|fish|powershell|cmd|dotenv|json]
+       awsrun credential-process PROFILE   (for `credential_process = ...` in a profile)
 
   awsrun prodaccess -- terraform plan
   awsrun -v --min-ttl 50m prodaccess -- terraform apply
   awsrun -- aws s3 ls              # $AWS_PROFILE, else the default profile
+  eval "$(awsrun env prodaccess)"  # the same variables, in this shell
 
 Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config and
 ~/.aws/credentials): STS AssumeRole for role profiles, kept in a private cache until
@@ -52,7 +56,12 @@ _VALUE_OPTIONS = {
     "--session-name": "session_name",
     "--mfa-code": "mfa_code",
     "--mfa-duration": "mfa_duration",
+    "--format": "format",
 }
+COMMAND_WORDS = ("exec", "env", "credential-process")
+# Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
+# already being resolved this way and stops a loop instead of recursing.
+RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
     "-v": "verbose",
@@ -68,22 +77,19 @@ class Invocation:
     """The command line, split: awsrun's options, the profile, the command."""
 
     def __init__(self) -> None:
+        self.action = "exec"
         self.profile: str | None = None
         self.command: list[str] = []
         self.values: dict[str, str] = {}
         self.flags: set[str] = set()
 
 
-def parse_args(args: Sequence[str]) -> Invocation:
-    invocation = Invocation()
-    position = 0
+def _take_options(args: Sequence[str], position: int, invocation: Invocation) -> int:
+    """Read options from `position` on; return where the first other word stands."""
     while position < len(args):
         arg = args[position]
-        if arg == "--":
-            invocation.command = list(args[position + 1 :])
-            return invocation
-        if not arg.startswith("-") or arg == "-":
-            break
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            return position
         name, has_value, value = arg.partition("=")
         if name in _FLAG_OPTIONS and not has_value:
             invocation.flags.add(_FLAG_OPTIONS[name])
@@ -100,7 +106,28 @@ def parse_args(args: Sequence[str]) -> Invocation:
                 "the command's after it (see awsrun --help)"
             )
         position += 1
+    return position
+
+
+def parse_args(args: Sequence[str]) -> Invocation:
+    invocation = Invocation()
+    position = _take_options(args, 0, invocation)
+    if position < len(args) and args[position] in COMMAND_WORDS:
+        invocation.action = args[position]
+        position = _take_options(args, position + 1, invocation)
+        if invocation.action != "exec":
+            # `env` and `credential-process` take options and one profile, in any order.
+            while position < len(args):
+                word = args[position]
+                if word == "--" or invocation.profile is not None:
+                    raise UsageError(f"awsrun {invocation.action} runs no command: drop {word!r}")
+                invocation.profile = word
+                position = _take_options(args, position + 1, invocation)
+            return invocation
     if position < len(args):
+        if args[position] == "--":
+            invocation.command = list(args[position + 1 :])
+            return invocation
         invocation.profile = args[position]
         rest = list(args[position + 1 :])
         invocation.command = rest[1:] if rest[:1] == ["--"] else rest
@@ -116,12 +143,13 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
     )
 
 
-def _run(invocation: Invocation, environ: Mapping[str, str], debug: bool) -> int:
+def _run(invocation: Invocation, environ: MutableMapping[str, str], debug: bool) -> int:
     from awsrun.broker import Broker, Options, lock_timeout_from
     from awsrun.cache import Cache, cache_dir
-    from awsrun.childenv import child_environment, credential_variables
+    from awsrun.childenv import child_environment, credential_variables, removed_variables
     from awsrun.durations import parse_duration
     from awsrun.execute import exec_command
+    from awsrun.formats import FORMATS, credential_process_document
     from awsrun.profiles import load_config_files, resolve_chain
     from awsrun.report import Reporter
 
@@ -146,15 +174,43 @@ def _run(invocation: Invocation, environ: Mapping[str, str], debug: bool) -> int
         ),
     )
     profile = _profile_name(invocation, environ)
+    output_format = values.get("format", "sh")
+    if invocation.action == "credential-process":
+        _enter_credential_process(profile, environ)
+    elif output_format not in FORMATS:
+        raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
     chain = resolve_chain(profile, load_config_files(environ))
     cache = Cache(cache_dir(environ), reporter)
-    credentials = Broker(
-        chain, options, cache=cache, reporter=reporter, environ=environ
-    ).credentials()
+    broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
+    credentials = broker.credentials()
+    if invocation.action == "credential-process":
+        sys.stdout.write(
+            credential_process_document(
+                credentials.access_key_id,
+                credentials.secret_access_key,
+                credentials.session_token,
+                credentials.expiration_iso,
+            )
+        )
+        return 0
     region = values.get("region") or chain.region
     variables = credential_variables(credentials, region=region, profile=profile)
+    if invocation.action == "env":
+        sys.stdout.write(FORMATS[output_format].render(variables, removed_variables(variables)))
+        return 0
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
-    exec_command(command, child_environment(environ, variables))
+    return exec_command(command, child_environment(environ, variables))
+
+
+def _enter_credential_process(profile: str, environ: MutableMapping[str, str]) -> None:
+    stack = [name for name in environ.get(RESOLVING_VARIABLE, "").split("\n") if name]
+    if profile in stack:
+        loop = " -> ".join([*stack, profile])
+        raise ConfigError(
+            f"credential_process loop: {loop}; a profile's credential_process must not run "
+            "`awsrun credential-process` for itself (point it at the role profile instead)"
+        )
+    environ[RESOLVING_VARIABLE] = "\n".join([*stack, profile])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
