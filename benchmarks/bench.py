@@ -24,27 +24,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tools"))
 
-from localsts import LocalSts, isolated_environment, local_sts  # noqa: E402
+from localsts import LocalSts, isolated_environment, local_sts, write_demo_profiles  # noqa: E402
 
 PAIRS = 21
 WARMUP = 3
 BATCH_PAIRS = 7
 CONCURRENT = 16
 
-CONFIG = """\
-[default]
-region = eu-west-1
-
-[profile prodaccess]
-role_arn = arn:aws:iam::123456789012:role/ProductionAccessRole
-source_profile = default
-region = eu-west-1
-"""
-CREDENTIALS = """\
-[default]
-aws_access_key_id = AKIABENCHBENCHBENCH0
-aws_secret_access_key = bench-secret-not-a-real-key
-"""
 # The seed note's approach: boto3 resolves the role profile, every run calls STS.
 NAIVE = """\
 import boto3
@@ -228,9 +214,7 @@ def main() -> int:
     compileall.compile_dir(str(Path(package.__file__).parent), quiet=1)
     with tempfile.TemporaryDirectory(prefix="awsrun-bench-") as folder, local_sts() as sts:
         home = Path(folder)
-        (home / ".aws").mkdir()
-        (home / ".aws" / "config").write_text(CONFIG)
-        (home / ".aws" / "credentials").write_text(CREDENTIALS)
+        write_demo_profiles(folder)
         rows = measure(awsrun, sts, home)
     header = (
         f"{date.today().isoformat()}, {os.cpu_count()} cores, Python "

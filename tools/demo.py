@@ -15,21 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from localsts import isolated_environment, local_sts
+from localsts import isolated_environment, local_sts, write_demo_profiles
 
-CONFIG = """\
-[default]
-region = eu-west-1
-
-[profile prodaccess]
-role_arn = arn:aws:iam::123456789012:role/ProductionAccessRole
-source_profile = default
-"""
-CREDENTIALS = """\
-[default]
-aws_access_key_id = AKIADEMODEMODEMODEMO
-aws_secret_access_key = demo-secret-not-a-real-key
-"""
 CHILD = """\
 import json, os, boto3
 arn = boto3.client("sts").get_caller_identity()["Arn"]
@@ -44,10 +31,7 @@ def main() -> int:
         print("awsrun is not installed in this environment: run `make demo`", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="awsrun-demo-") as home, local_sts() as sts:
-        aws = Path(home, ".aws")
-        aws.mkdir()
-        (aws / "config").write_text(CONFIG)
-        (aws / "credentials").write_text(CREDENTIALS)
+        write_demo_profiles(home)
         env = isolated_environment(home, sts.endpoint)
         print(f"local STS: {sts.endpoint} (moto)   HOME: {home}")
         print("$ awsrun -v prodaccess -- python -c '<boto3 get_caller_identity>'\n")

@@ -97,6 +97,32 @@ def local_sts(attempts: int = 3) -> Iterator[LocalSts]:
     raise RuntimeError(f"moto's server did not start on 127.0.0.1 in {attempts} attempts")
 
 
+DEMO_CONFIG = """\
+[default]
+region = eu-west-1
+
+[profile prodaccess]
+role_arn = arn:aws:iam::123456789012:role/ProductionAccessRole
+source_profile = default
+region = eu-west-1
+"""
+DEMO_CREDENTIALS = """\
+[default]
+aws_access_key_id = AKIADEMODEMODEMODEMO
+aws_secret_access_key = demo-secret-not-a-real-key
+"""
+
+
+def write_demo_profiles(home: str) -> None:
+    """The seed note's profiles: `prodaccess`, a role assumed with the default keys."""
+    aws = os.path.join(home, ".aws")
+    os.makedirs(aws, exist_ok=True)
+    with open(os.path.join(aws, "config"), "w", encoding="utf-8") as config:
+        config.write(DEMO_CONFIG)
+    with open(os.path.join(aws, "credentials"), "w", encoding="utf-8") as credentials:
+        credentials.write(DEMO_CREDENTIALS)
+
+
 def isolated_environment(home: str, endpoint: str) -> dict[str, str]:
     """An environment with no AWS_* of the caller's, a throw-away HOME, and STS on loopback."""
     environment = {
@@ -117,4 +143,4 @@ def isolated_environment(home: str, endpoint: str) -> dict[str, str]:
     return environment
 
 
-__all__ = ["LocalSts", "isolated_environment", "local_sts"]
+__all__ = ["LocalSts", "isolated_environment", "local_sts", "write_demo_profiles"]
