@@ -325,6 +325,13 @@ def test_usage_errors_exit_125(home: Home) -> None:
     assert run_awsrun([], home.env).returncode == 125
 
 
+def test_a_bad_min_ttl_in_the_environment_is_named(home: Home) -> None:
+    result = run_awsrun(["prod", "--", "true"], {**home.env, "AWSRUN_MIN_TTL": "soon"})
+
+    assert result.returncode == 125
+    assert result.stderr.startswith("awsrun: AWSRUN_MIN_TTL takes a duration")
+
+
 def test_help_and_version(home: Home) -> None:
     shown = run_awsrun(["--help"], home.env)
 

@@ -156,12 +156,13 @@ def _run(invocation: Invocation, environ: MutableMapping[str, str], debug: bool)
     values = invocation.values
     reporter = Reporter(verbose="verbose" in invocation.flags or debug)
     min_ttl = values.get("min_ttl") or environ.get("AWSRUN_MIN_TTL")
+    min_ttl_source = "--min-ttl" if "min_ttl" in values else "AWSRUN_MIN_TTL"
     options = Options(
         refresh="refresh" in invocation.flags,
         session_name=values.get("session_name"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
-        **({"min_ttl": parse_duration(min_ttl, what="--min-ttl")} if min_ttl else {}),
+        **({"min_ttl": parse_duration(min_ttl, what=min_ttl_source)} if min_ttl else {}),
         **(
             {"duration": parse_duration(values["duration"], what="--duration")}
             if "duration" in values
