@@ -125,7 +125,7 @@ def test_files_merge_like_the_aws_cli(tmp_path: Path) -> None:
 
 def test_duplicate_sections_are_a_config_error_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "config").write_text("[default]\na = 1\n[default]\nb = 2\n")
-    with pytest.raises(ConfigError, match="config at line 3"):
+    with pytest.raises(ConfigError, match=r"config: section .default. appears twice at line 3"):
         load_config_files(
             {
                 "AWS_CONFIG_FILE": str(tmp_path / "config"),
@@ -239,9 +239,8 @@ def test_unknown_profile_suggests_close_names() -> None:
 
 
 def keys_of(profiles: Mapping[str, Mapping[str, str]]) -> list[str]:
-    chain = resolve_chain("top", files(profiles))
-    broker = Broker(chain, Options(), cache=None, reporter=Reporter(), environ={})
-    return broker.entry_keys()
+    identities = resolve_chain("top", files(profiles)).identities()
+    return [entry_key(identity) for identity in identities if identity is not None]
 
 
 def test_cache_key_follows_everything_that_decides_the_credentials() -> None:

@@ -120,42 +120,34 @@ class Broker:
     def credentials(self) -> Credentials:
         return self._obtain(len(self._steps) - 1)
 
-    def entry_keys(self) -> list[str]:
-        """Cache keys of the chain's cached steps, root first (for `list` and `clear`)."""
-        return [entry_key(step.identity) for step in self._steps if step.identity is not None]
-
     # -- the plan -----------------------------------------------------------------------
 
     def _plan(self) -> list[_Step]:
         chain = self._chain
         root = chain.root
-        steps = [self._root_step()]
+        identities = chain.identities()
+        steps = [self._root_step(identities[0])]
         serial = chain.mfa_serial
         if serial is not None:
             assert isinstance(root, StaticKeys)
             steps.append(
                 _Step(
-                    label=f"MFA session of {root.profile!r} ({serial})",
-                    identity={
-                        "kind": "mfa-session",
-                        "serial": serial,
-                        "source": steps[-1].identity or root.identity(),
-                    },
-                    fetch=lambda signer: self._mfa_session(signer, root, serial),
+                    f"MFA session of {root.profile!r} ({serial})",
+                    identities[len(steps)],
+                    lambda signer: self._mfa_session(signer, root, serial),
                 )
             )
         for position, hop in enumerate(chain.hops):
-            source_identity = steps[-1].identity or root.identity()
             steps.append(
                 _Step(
-                    label=f"role {hop.profile!r}",
-                    identity=hop.identity(source_identity),
-                    fetch=self._role_fetcher(position, hop),
+                    f"role {hop.profile!r}",
+                    identities[len(steps)],
+                    self._role_fetcher(position, hop),
                 )
             )
         return steps
 
-    def _root_step(self) -> _Step:
+    def _root_step(self, identity: Mapping[str, object] | None) -> _Step:
         root = self._chain.root
         if isinstance(root, StaticKeys):
             keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)
@@ -163,7 +155,7 @@ class Broker:
         if isinstance(root, Boto3Profile):
             return _Step(
                 f"{root.kind} profile {root.profile!r}",
-                root.identity(),
+                identity,
                 lambda _: self._sts().profile_credentials(root.profile),
             )
         if root.source == "Environment":

@@ -8,6 +8,7 @@ os.replace, so a reader sees the old entry or the new one, never half of one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -18,6 +19,10 @@ from contextlib import contextmanager, suppress
 from awsrun import locks
 from awsrun.credentials import Credentials, iso_utc
 from awsrun.report import Reporter
+
+TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+if TYPE_CHECKING:
+    from typing import Any
 
 ENTRY_VERSION = 1
 # STS never issues credentials that last longer than 36 hours: a later expiry is a forged
@@ -41,7 +46,8 @@ def cache_dir(environ: Mapping[str, str]) -> str:
     return platformdirs.user_cache_dir("awsrun", appauthor=False)
 
 
-def _sha256_hex(data: bytes) -> str:
+@functools.cache  # a failed import is searched for again on every attempt: find it once
+def _builtin_sha256() -> Callable[[bytes], Any]:
     # CPython's own SHA-256, which hashlib falls back to; importing hashlib loads OpenSSL,
     # which costs a cache hit a quarter of the interpreter's start-up time.
     try:
@@ -51,7 +57,11 @@ def _sha256_hex(data: bytes) -> str:
             from _sha256 import sha256  # type: ignore[import-not-found, no-redef, unused-ignore]
         except ImportError:
             from hashlib import sha256  # type: ignore[assignment, unused-ignore]
-    return str(sha256(data).hexdigest())
+    return sha256  # type: ignore[no-any-return, unused-ignore]
+
+
+def _sha256_hex(data: bytes) -> str:
+    return str(_builtin_sha256()(data).hexdigest())
 
 
 def entry_key(identity: Mapping[str, object]) -> str:
@@ -100,6 +110,7 @@ class Cache:
         self.directory = directory
         self._reporter = reporter
         self._refused = False
+        self._checked = False
 
     def _refuse(self, path: str, problem: str, fix: str) -> None:
         self._refused = True
@@ -108,6 +119,8 @@ class Cache:
     def _directory_ok(self, *, create: bool) -> bool:
         if self._refused:
             return False
+        if self._checked:  # the folder was found safe once in this run
+            return True
         try:
             st = os.lstat(self.directory)
         except FileNotFoundError:
@@ -129,7 +142,12 @@ class Cache:
                 self.directory, problem, f"fix it with `chmod 700 {self.directory}` or remove it"
             )
             return False
+        self._checked = True
         return True
+
+    def is_usable(self) -> bool:
+        """The folder exists and is safe to keep secrets in (warns once when it is not)."""
+        return self._directory_ok(create=False)
 
     def path(self, key: str) -> str:
         return os.path.join(self.directory, f"{key}.json")
@@ -146,12 +164,14 @@ class Cache:
         except OSError as error:
             self._reporter.warn(f"ignoring cache entry {path}: {error.strerror}")
             return None
-        with os.fdopen(fd, "rb") as handle:
+        try:
             problem = _private_problem(os.fstat(fd), want_dir=False)
             if problem:
                 self._reporter.warn(f"ignoring cache entry {path}: it {problem}; remove it")
                 return None
-            raw = handle.read(1 << 16)
+            raw = os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
         entry = _decode(raw, key, now)
         if entry is None:
             self._reporter.info(f"cache entry {path} is unreadable; fetching new credentials")

@@ -1,4 +1,4 @@
-"""The command line: parse, run, and map every failure to an exit status and one line.
+"""The command line: parse, dispatch, and map every failure to an exit status and one line.
 
 The parser is written out rather than built on argparse: awsrun's grammar is "options,
 a profile, then a command that is passed on untouched", which argparse's REMAINDER
@@ -14,11 +14,32 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from awsrun import __version__
 from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, ConfigError, UsageError
 
-HELP = """\
+TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+if TYPE_CHECKING:
+    from awsrun.broker import Options
+    from awsrun.report import Reporter
+
+_ENVIRONMENT = """\
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE, AWS_ENDPOINT_URL,
+  AWS_ENDPOINT_URL_STS, AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
+environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+  AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
+environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
+"""
+_CREDENTIAL_OPTIONS = """\
+  --min-ttl DURATION     use cached credentials only with this much time left (15m)
+  --refresh              fetch new credentials whatever the cache holds
+  --duration DURATION    session length for a new role session (e.g. 2h, 90m, 3600)
+  --region REGION        the command's AWS_REGION / AWS_DEFAULT_REGION
+  --session-name NAME    RoleSessionName for a new role session
+  --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
+  --mfa-duration DURATION  length of the MFA session that serves every role (12h)
+  -v, --verbose          say where the credentials came from (never prints secrets)
+  --debug                show tracebacks
+"""
+HELP = f"""\
 usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
-       awsrun exec PROFILE -- COMMAND      (for a profile named like a command word)
-       awsrun env PROFILE [--format sh|fish|powershell|cmd|dotenv|json]
-       awsrun credential-process PROFILE   (for `credential_process = ...` in a profile)
+       awsrun exec|env|credential-process|list|clear|completion ...  (--help on each)
 
   awsrun prodaccess -- terraform plan
   awsrun -v --min-ttl 50m prodaccess -- terraform apply
@@ -30,24 +51,86 @@ Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config an
 they are near expiry. With no COMMAND, runs $SHELL.
 
 options (before the profile):
-  --min-ttl DURATION     use cached credentials only with this much time left (15m)
-  --refresh              fetch new credentials whatever the cache holds
-  --duration DURATION    session length for a new role session (e.g. 2h, 90m, 3600)
-  --region REGION        the command's AWS_REGION / AWS_DEFAULT_REGION
-  --session-name NAME    RoleSessionName for a new role session
-  --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
-  --mfa-duration DURATION  length of the MFA session that serves every role (12h)
-  -v, --verbose          say where the credentials came from (never prints secrets)
-  --debug                show tracebacks
-  -h, --help, --version
+{_CREDENTIAL_OPTIONS}  -h, --help, --version
 
-environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE, AWS_ENDPOINT_URL,
-  AWS_ENDPOINT_URL_STS, AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
-environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-  AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
-environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
-exit status: the command's own; 125 awsrun failed; 126 not executable; 127 not found
+{_ENVIRONMENT}exit status: the command's own; 125 awsrun failed; 126 not executable; 127 not found
 """
+_ACTION_HELP = {
+    "exec": f"""\
+usage: awsrun exec [OPTIONS] PROFILE [--] COMMAND [ARG...]
+
+  awsrun exec env -- make deploy   # for a profile named like a command word
+
+The explicit spelling of `awsrun PROFILE -- COMMAND`.
+
+options:
+{_CREDENTIAL_OPTIONS}
+{_ENVIRONMENT}""",
+    "env": f"""\
+usage: awsrun env [OPTIONS] [PROFILE] [--format sh|fish|powershell|cmd|dotenv|json]
+
+  eval "$(awsrun env prodaccess)"
+  awsrun env prodaccess --format fish | source
+  awsrun env prodaccess --format dotenv > .env && docker run --env-file .env IMAGE
+
+Prints the variables the command of `awsrun PROFILE --` would get, and unsets the ones
+it would not have. Nothing else goes to stdout.
+
+options:
+  --format FORMAT        sh (default; bash, zsh, dash), fish, powershell, cmd, dotenv, json
+{_CREDENTIAL_OPTIONS}
+{_ENVIRONMENT}""",
+    "credential-process": f"""\
+usage: awsrun credential-process [OPTIONS] PROFILE
+
+  [profile prod-cached]                                       # in ~/.aws/config
+  credential_process = awsrun credential-process prodaccess
+
+Prints the JSON of the AWS credential_process contract (Version 1), from awsrun's cache,
+so that any SDK or tool can use it. MFA prompts go to /dev/tty.
+
+options:
+{_CREDENTIAL_OPTIONS}
+environment read: as `awsrun --help` says.
+""",
+    "list": f"""\
+usage: awsrun list [--json]
+
+  awsrun list
+  awsrun list --json | jq '.[] | select(.cached)'
+
+Every profile in the config files: its kind (role, static, sso, process, web-identity),
+what it chains from, its region, and how long its cached credentials have left.
+Reads the cache only: no STS call.
+
+options:
+  --json                 one JSON array, for scripts
+
+{_ENVIRONMENT.splitlines()[0]}
+{_ENVIRONMENT.splitlines()[1]}
+""",
+    "clear": """\
+usage: awsrun clear [--mfa] PROFILE [PROFILE...] | awsrun clear --all
+
+  awsrun clear prodaccess          # its cached credentials
+  awsrun clear --mfa prodaccess    # and the MFA session it uses
+  awsrun clear --all               # everything awsrun has cached
+
+Removes cached credentials from awsrun's own cache folder, and nothing else there,
+and says what it removed.
+
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
+""",
+    "completion": """\
+usage: awsrun completion bash|zsh|fish
+
+  source <(awsrun completion bash)         # in ~/.bashrc
+  source <(awsrun completion zsh)          # in ~/.zshrc
+  awsrun completion fish > ~/.config/fish/completions/awsrun.fish
+
+Prints a script that completes command words, options and profile names.
+""",
+}
 
 _VALUE_OPTIONS = {
     "--min-ttl": "min_ttl",
@@ -58,10 +141,6 @@ _VALUE_OPTIONS = {
     "--mfa-duration": "mfa_duration",
     "--format": "format",
 }
-COMMAND_WORDS = ("exec", "env", "credential-process")
-# Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
-# already being resolved this way and stops a loop instead of recursing.
-RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
     "-v": "verbose",
@@ -70,15 +149,26 @@ _FLAG_OPTIONS = {
     "-h": "help",
     "--help": "help",
     "--version": "version",
+    "--json": "json",
+    "--all": "all",
+    "--mfa": "mfa",
+    "--names": "names",
 }
+COMMAND_WORDS = ("exec", "env", "credential-process", "list", "clear", "completion")
+# Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
+# already being resolved this way and stops a loop instead of recursing.
+RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
 
 
 class Invocation:
-    """The command line, split: awsrun's options, the profile, the command."""
+    """The command line, split: awsrun's options, the action, its words, the command."""
 
     def __init__(self) -> None:
-        self.action = "exec"
+        # "run" is the plain `awsrun PROFILE -- CMD`; "exec" is its explicit spelling.
+        self.action = "run"
         self.profile: str | None = None
+        # The words after a command word other than exec: profiles, a shell name.
+        self.words: list[str] = []
         self.command: list[str] = []
         self.values: dict[str, str] = {}
         self.flags: set[str] = set()
@@ -115,13 +205,13 @@ def parse_args(args: Sequence[str]) -> Invocation:
     if position < len(args) and args[position] in COMMAND_WORDS:
         invocation.action = args[position]
         position = _take_options(args, position + 1, invocation)
-        if invocation.action != "exec":
-            # `env` and `credential-process` take options and one profile, in any order.
+        if invocation.action not in ("run", "exec"):
+            # These take options and words in any order, and run no command.
             while position < len(args):
                 word = args[position]
-                if word == "--" or invocation.profile is not None:
-                    raise UsageError(f"awsrun {invocation.action} runs no command: drop {word!r}")
-                invocation.profile = word
+                if word == "--":
+                    raise UsageError(f"awsrun {invocation.action} runs no command: drop '--'")
+                invocation.words.append(word)
                 position = _take_options(args, position + 1, invocation)
             return invocation
     if position < len(args):
@@ -135,6 +225,14 @@ def parse_args(args: Sequence[str]) -> Invocation:
 
 
 def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
+    if invocation.action in ("env", "credential-process"):
+        if len(invocation.words) > 1:
+            raise UsageError(
+                f"awsrun {invocation.action} takes one profile and runs no command: "
+                f"drop {invocation.words[1]!r}"
+            )
+        if invocation.words:
+            return invocation.words[0]
     return (
         invocation.profile
         or environ.get("AWS_PROFILE")
@@ -143,39 +241,43 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
     )
 
 
-def _run(invocation: Invocation, environ: MutableMapping[str, str], debug: bool) -> int:
-    from awsrun.broker import Broker, Options, lock_timeout_from
-    from awsrun.cache import Cache, cache_dir
-    from awsrun.childenv import child_environment, credential_variables, removed_variables
+def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Options:
+    from awsrun.broker import Options, lock_timeout_from
     from awsrun.durations import parse_duration
-    from awsrun.execute import exec_command
-    from awsrun.formats import FORMATS, credential_process_document
-    from awsrun.profiles import load_config_files, resolve_chain
-    from awsrun.report import Reporter
 
     values = invocation.values
-    reporter = Reporter(verbose="verbose" in invocation.flags or debug)
+    durations: dict[str, int] = {}
     min_ttl = values.get("min_ttl") or environ.get("AWSRUN_MIN_TTL")
-    min_ttl_source = "--min-ttl" if "min_ttl" in values else "AWSRUN_MIN_TTL"
-    options = Options(
+    if min_ttl:
+        source = "--min-ttl" if "min_ttl" in values else "AWSRUN_MIN_TTL"
+        durations["min_ttl"] = parse_duration(min_ttl, what=source)
+    for name in ("duration", "mfa_duration"):
+        if name in values:
+            option = "--" + name.replace("_", "-")
+            durations[name] = parse_duration(values[name], what=option)
+    return Options(
         refresh="refresh" in invocation.flags,
         session_name=values.get("session_name"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
-        **({"min_ttl": parse_duration(min_ttl, what=min_ttl_source)} if min_ttl else {}),
-        **(
-            {"duration": parse_duration(values["duration"], what="--duration")}
-            if "duration" in values
-            else {}
-        ),
-        **(
-            {"mfa_duration": parse_duration(values["mfa_duration"], what="--mfa-duration")}
-            if "mfa_duration" in values
-            else {}
-        ),
+        **durations,
     )
+
+
+def _run_with_credentials(
+    invocation: Invocation, environ: MutableMapping[str, str], reporter: Reporter
+) -> int:
+    """exec, env and credential-process: credentials for one profile, then hand them on."""
+    from awsrun.broker import Broker
+    from awsrun.cache import Cache, cache_dir
+    from awsrun.childenv import child_environment, credential_variables, removed_variables
+    from awsrun.execute import exec_command
+    from awsrun.formats import FORMATS, credential_process_document
+    from awsrun.profiles import load_config_files, resolve_chain
+
+    options = _credential_options(invocation, environ)
     profile = _profile_name(invocation, environ)
-    output_format = values.get("format", "sh")
+    output_format = invocation.values.get("format", "sh")
     if invocation.action == "credential-process":
         _enter_credential_process(profile, environ)
     elif output_format not in FORMATS:
@@ -194,7 +296,7 @@ def _run(invocation: Invocation, environ: MutableMapping[str, str], debug: bool)
             )
         )
         return 0
-    region = values.get("region") or chain.region
+    region = invocation.values.get("region") or chain.region
     variables = credential_variables(credentials, region=region, profile=profile)
     if invocation.action == "env":
         sys.stdout.write(FORMATS[output_format].render(variables, removed_variables(variables)))
@@ -214,6 +316,56 @@ def _enter_credential_process(profile: str, environ: MutableMapping[str, str]) -
     environ[RESOLVING_VARIABLE] = "\n".join([*stack, profile])
 
 
+def _run_inventory(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+    """list and clear: the config files and the cache, no STS."""
+    import time
+
+    from awsrun import inventory
+    from awsrun.cache import Cache, cache_dir
+    from awsrun.profiles import load_config_files
+
+    files = load_config_files(environ)
+    cache = Cache(cache_dir(environ), reporter)
+    if invocation.action == "list":
+        if invocation.words:
+            raise UsageError(f"awsrun list takes no profile: drop {invocation.words[0]!r}")
+        if "names" in invocation.flags:  # for the completion scripts: fast, plain
+            sys.stdout.write("".join(f"{name}\n" for name in sorted(files.profiles)))
+            return 0
+        now = time.time()
+        statuses = inventory.survey(files, cache, now)
+        render = inventory.render_json if "json" in invocation.flags else inventory.render_table
+        sys.stdout.write(render(statuses, now))
+        return 0
+    if "all" in invocation.flags:
+        if invocation.words:
+            raise UsageError("awsrun clear takes --all or profiles, not both")
+        removed = inventory.clear_all(cache)
+    elif invocation.words:
+        removed = inventory.clear(
+            files, cache, invocation.words, include_mfa="mfa" in invocation.flags
+        )
+    else:
+        raise UsageError("name the profiles to clear, or --all (see awsrun clear --help)")
+    for path in removed:
+        sys.stdout.write(f"removed {path}\n")
+    if not removed:
+        sys.stdout.write(f"nothing to remove in {cache.directory}\n")
+    return 0
+
+
+def _run_completion(invocation: Invocation) -> int:
+    from awsrun.completion import completion_script
+
+    shells = ("bash", "zsh", "fish")
+    if len(invocation.words) != 1 or invocation.words[0] not in shells:
+        raise UsageError("awsrun completion takes one of bash, zsh, fish")
+    flags = [name for name in _FLAG_OPTIONS if name.startswith("--") and name != "--names"]
+    script = completion_script(invocation.words[0], COMMAND_WORDS, flags, list(_VALUE_OPTIONS))
+    sys.stdout.write(script)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     debug = False
@@ -221,14 +373,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         invocation = parse_args(args)
         debug = "debug" in invocation.flags
         if "help" in invocation.flags:
-            sys.stdout.write(HELP)
+            sys.stdout.write(_ACTION_HELP.get(invocation.action, HELP))
             return 0
         if "version" in invocation.flags:
             sys.stdout.write(f"awsrun {__version__}\n")
             return 0
         if not args:
             raise UsageError("name a profile and a command: awsrun PROFILE -- COMMAND (see --help)")
-        return _run(invocation, os.environ, debug)
+        from awsrun.report import Reporter
+
+        reporter = Reporter(verbose="verbose" in invocation.flags or debug)
+        if invocation.action in ("list", "clear"):
+            return _run_inventory(invocation, os.environ, reporter)
+        if invocation.action == "completion":
+            return _run_completion(invocation)
+        return _run_with_credentials(invocation, os.environ, reporter)
     except AwsrunError as error:
         if debug:
             import traceback

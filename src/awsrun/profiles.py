@@ -7,11 +7,11 @@ wins over static keys in it, while in a source profile static keys win over `rol
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping
 
 from awsrun.errors import ConfigError
+from awsrun.ini import IniError, parse_ini
 
 # Settings that hold secrets: never part of a cache key, a message or a log line.
 SECRET_SETTINGS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
@@ -208,6 +208,21 @@ class Chain:
             return root.mfa_serial
         return next((hop.mfa_serial for hop in self.hops if hop.mfa_serial), None)
 
+    def identities(self) -> list[dict[str, object] | None]:
+        """What decides each step's credentials, root first: the root, the MFA session if
+        any, then each role. None for a root whose keys are not cached (they are in a file
+        or in the environment already)."""
+        root = self.root
+        source = root.identity()
+        steps: list[dict[str, object] | None] = [source if isinstance(root, Boto3Profile) else None]
+        if self.mfa_serial is not None:
+            source = {"kind": "mfa-session", "serial": self.mfa_serial, "source": source}
+            steps.append(source)
+        for hop in self.hops:
+            source = hop.identity(source)
+            steps.append(source)
+        return steps
+
     @property
     def mfa_process(self) -> str | None:
         """The command that prints a code for `mfa_serial`, from the profile that is closest."""
@@ -227,24 +242,21 @@ def config_paths(environ: Mapping[str, str]) -> tuple[str, str]:
 
 
 def _read_ini(path: str) -> dict[str, dict[str, str]]:
-    parser = configparser.RawConfigParser()
     try:
         with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle, source=path)
+            text = handle.read()
     except FileNotFoundError:
         return {}
-    except (configparser.Error, UnicodeDecodeError, ValueError) as error:
-        # configparser's own text quotes the offending line; keep only its first line,
-        # since a malformed line in a credentials file could hold a secret.
-        lineno = getattr(error, "lineno", None)
-        where = f" at line {lineno}" if lineno else ""
-        kind = type(error).__name__
-        raise ConfigError(
-            f"cannot parse {path}{where} ({kind}): fix the file's INI syntax"
-        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: it is not UTF-8 text") from None
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from None
-    return {section: dict(parser.items(section)) for section in parser.sections()}
+    try:
+        return parse_ini(text)
+    except IniError as error:
+        # The message names the line by number only: a line of a credentials file can
+        # hold a secret.
+        raise ConfigError(f"cannot parse {path}: {error}; fix the file's INI syntax") from None
 
 
 def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:

@@ -1,0 +1,144 @@
+"""`awsrun list` and `awsrun clear`: what the config files hold and what the cache has for
+each profile, read without boto3 and without a network call."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+
+from awsrun.cache import Cache, entry_key
+from awsrun.durations import format_duration
+from awsrun.errors import ConfigError
+from awsrun.profiles import Boto3Profile, ConfigFiles, CredentialSource, StaticKeys, resolve_chain
+
+
+class ProfileStatus:
+    """One row of `awsrun list`."""
+
+    __slots__ = ("error", "expires_at", "kind", "name", "region", "source")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.kind = "invalid"
+        self.source: str | None = None
+        self.region: str | None = None
+        self.expires_at: float | None = None
+        self.error: str | None = None
+
+    def as_json(self, now: float) -> dict[str, object]:
+        left = None if self.expires_at is None else max(0, int(self.expires_at - now))
+        return {
+            "profile": self.name,
+            "kind": self.kind,
+            "source": self.source,
+            "region": self.region,
+            "cached": left is not None and left > 0,
+            "seconds_left": left,
+            "error": self.error,
+        }
+
+
+def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> ProfileStatus:
+    status = ProfileStatus(name)
+    try:
+        chain = resolve_chain(name, files)
+    except ConfigError as error:
+        status.error = str(error)
+        return status
+    status.region = chain.region
+    root = chain.root
+    if chain.hops:
+        status.kind = "role"
+        if len(chain.hops) > 1:
+            status.source = chain.hops[-2].profile
+        elif isinstance(root, CredentialSource):
+            status.source = f"credential_source {root.source}"
+        else:
+            status.source = root.profile
+    elif isinstance(root, Boto3Profile):
+        status.kind = root.kind
+    else:
+        assert isinstance(root, StaticKeys)
+        status.kind = "static+mfa" if chain.mfa_serial else "static"
+    identity = chain.identities()[-1]
+    if identity is not None:
+        entry = cache.read(entry_key(identity), now)
+        if entry is not None:
+            status.expires_at = entry.credentials.expires_at
+    return status
+
+
+def survey(files: ConfigFiles, cache: Cache, now: float) -> list[ProfileStatus]:
+    return [_describe(name, files, cache, now) for name in sorted(files.profiles)]
+
+
+def render_table(statuses: Iterable[ProfileStatus], now: float) -> str:
+    rows = [("PROFILE", "KIND", "FROM", "REGION", "CACHED")]
+    for status in statuses:
+        if status.error:
+            cached = "error: see `awsrun env " + status.name + "`"
+        elif status.expires_at is None:
+            cached = "-"
+        elif status.expires_at <= now:
+            cached = "expired"
+        else:
+            cached = f"{format_duration(status.expires_at - now)} left"
+        rows.append((status.name, status.kind, status.source or "-", status.region or "-", cached))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        + "  "
+        + row[4]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def render_json(statuses: Iterable[ProfileStatus], now: float) -> str:
+    return json.dumps([status.as_json(now) for status in statuses], indent=2) + "\n"
+
+
+def clear(
+    files: ConfigFiles, cache: Cache, profiles: Iterable[str], *, include_mfa: bool
+) -> list[str]:
+    """Remove the named profiles' entries (and their MFA sessions'); return what went."""
+    removed: list[str] = []
+    for name in profiles:
+        chain = resolve_chain(name, files)
+        identities = chain.identities()
+        wanted = [identities[-1]]
+        if include_mfa and chain.mfa_serial is not None:
+            wanted.append(identities[1])  # after the root: the MFA session
+        for identity in wanted:
+            if identity is not None and cache.delete(entry_key(identity)):
+                removed.append(cache.path(entry_key(identity)))
+    return removed
+
+
+def clear_all(cache: Cache) -> list[str]:
+    """Remove every file awsrun itself writes in its cache folder, and nothing else."""
+    removed: list[str] = []
+    if not cache.is_usable():  # never delete through a symlinked or foreign folder
+        return removed
+    try:
+        names = sorted(os.listdir(cache.directory))
+    except FileNotFoundError:
+        return removed
+    for name in names:
+        if _is_awsruns_own(name):
+            path = os.path.join(cache.directory, name)
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
+def _is_awsruns_own(name: str) -> bool:
+    stem, _, suffix = name.partition(".")
+    if suffix in ("json", "lock"):
+        return len(stem) == 64 and all(char in "0123456789abcdef" for char in stem)
+    # mkstemp leftovers of a write that was killed: `.<16 hex>.<random>.tmp`
+    return not stem and name.endswith(".tmp") and len(name.split(".")) == 4
+
+
+__all__ = ["ProfileStatus", "clear", "clear_all", "render_json", "render_table", "survey"]

@@ -1,0 +1,204 @@
+"""`awsrun list`, `awsrun clear`, `awsrun completion` and each command's help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import Home, awsrun_executable, role_arn, run_awsrun
+from localsts import LocalSts
+
+EVERY_KIND = f"""
+[profile mfa-keys]
+aws_access_key_id = AKIAAWSRUNTESTMFA001
+aws_secret_access_key = mfaSECRET
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.example/start
+sso_region = eu-west-1
+
+[profile sso]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = Admin
+
+[profile proc]
+credential_process = /bin/false
+
+[profile web]
+role_arn = {role_arn("Web")}
+web_identity_token_file = /nonexistent/token
+
+[profile broken]
+role_arn = {role_arn("Broken")}
+"""
+
+
+def listing(home: Home) -> dict[str, dict[str, object]]:
+    result = run_awsrun(["list", "--json"], home.env)
+    assert result.returncode == 0, result.stderr
+    return {row["profile"]: row for row in json.loads(result.stdout)}
+
+
+def test_list_shows_every_kind_and_what_is_cached(home: Home, sts: LocalSts) -> None:
+    home.write_config(home.config.read_text() + EVERY_KIND)
+    assert run_awsrun(["second", "--", "true"], home.env).returncode == 0
+
+    rows = listing(home)
+
+    assert {name: row["kind"] for name, row in rows.items()} == {
+        "default": "static",
+        "prod": "role",
+        "dev": "role",
+        "second": "role",
+        "mfa-keys": "static+mfa",
+        "sso": "sso",
+        "proc": "process",
+        "web": "web-identity",
+        "broken": "invalid",
+    }
+    assert rows["second"]["source"] == "prod"
+    assert rows["prod"]["source"] == "default"
+    assert rows["prod"]["region"] == "eu-central-1"
+    # `second` and its source `prod` were fetched; `dev` never was.
+    assert rows["second"]["cached"] is True
+    assert rows["prod"]["cached"] is True
+    assert rows["dev"]["cached"] is False
+    assert 3000 < int(str(rows["second"]["seconds_left"])) <= 3600
+    assert "source_profile" in str(rows["broken"]["error"])
+    assert len(sts.assumed_roles()) == 2  # list itself called nothing
+
+
+def test_list_table_and_names(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+    table = run_awsrun(["list"], home.env).stdout.splitlines()
+    names = run_awsrun(["list", "--names"], home.env).stdout.split()
+
+    assert table[0].split() == ["PROFILE", "KIND", "FROM", "REGION", "CACHED"]
+    prod = next(line for line in table if line.startswith("prod "))
+    assert prod.split()[:4] == ["prod", "role", "default", "eu-central-1"]
+    assert prod.endswith("left")
+    assert names == ["default", "dev", "prod", "second"]
+
+
+def test_list_imports_no_boto3(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+    listed = run_awsrun(["list"], {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
+
+    imported = {line.split("|")[-1].strip() for line in listed.stderr.splitlines() if "|" in line}
+    assert "awsrun.inventory" in imported
+    assert not {name for name in imported if name.split(".")[0] in {"boto3", "botocore"}}
+
+
+def test_clear_a_profile_leaves_the_rest(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["second", "--", "true"], home.env)
+    run_awsrun(["dev", "--", "true"], home.env)
+    before = set(home.cache_entries())
+
+    cleared = run_awsrun(["clear", "second"], home.env)
+    after = set(home.cache_entries())
+
+    assert cleared.returncode == 0, cleared.stderr
+    assert len(before - after) == 1
+    assert cleared.stdout == f"removed {next(iter(before - after))}\n"
+    rows = listing(home)
+    assert (rows["second"]["cached"], rows["prod"]["cached"], rows["dev"]["cached"]) == (
+        False,
+        True,
+        True,
+    )
+
+
+def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+    foreign = home.cache / "notes.json"
+    foreign.write_text("{}")
+    outside = home.path / "keep.json"
+    outside.write_text("{}")
+
+    cleared = run_awsrun(["clear", "--all"], home.env)
+
+    assert cleared.returncode == 0, cleared.stderr
+    assert "removed" in cleared.stdout
+    assert home.cache_entries() == [foreign]
+    assert not list(home.cache.glob("*.lock"))
+    assert outside.exists()
+    assert run_awsrun(["clear", "--all"], home.env).stdout.startswith("nothing to remove")
+
+
+def test_clear_mfa_drops_the_mfa_session(home: Home, sts: LocalSts) -> None:
+    from test_mfa import mfa_config
+
+    mfa_config(home, None)
+    run_awsrun(["--mfa-code", "123456", "admin", "--", "true"], home.env)
+    assert len(home.cache_entries()) == 2
+
+    assert run_awsrun(["clear", "admin"], home.env).returncode == 0
+    assert len(home.cache_entries()) == 1
+    assert run_awsrun(["clear", "--mfa", "admin"], home.env).returncode == 0
+    assert home.cache_entries() == []
+
+
+def test_clear_needs_profiles_or_all(home: Home) -> None:
+    assert run_awsrun(["clear"], home.env).returncode == 125
+    assert run_awsrun(["clear", "--all", "prod"], home.env).returncode == 125
+
+
+def complete(home: Home, words: list[str]) -> list[str]:
+    """What bash's completion offers for the last of `words`, from the generated script."""
+    script = run_awsrun(["completion", "bash"], home.env).stdout
+    line = " ".join(["awsrun", *words])
+    bash = (
+        f"{script}\nCOMP_WORDS=(awsrun {' '.join(words)}); COMP_CWORD={len(words)};"
+        f"COMP_LINE={line!r}; _awsrun; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    )
+    path = f"{awsrun_executable().rsplit('/', 1)[0]}:{home.env['PATH']}"
+    shown = subprocess.run(
+        ["bash", "-c", bash],
+        env={**home.env, "PATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return shown.stdout.split()
+
+
+def test_bash_completion_offers_profiles_words_and_options(home: Home) -> None:
+    assert complete(home, ["pr"]) == ["prod"]
+    assert "credential-process" in complete(home, ["c"])
+    assert complete(home, ["env", "d"]) == ["default", "dev"]
+    assert "--min-ttl" in complete(home, ["--m"])
+    assert "--refresh" in complete(home, ["-v", "--r"])
+    assert complete(home, ["completion", "f"]) == ["fish"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_other_completion_scripts_name_the_profiles_source(home: Home, shell: str) -> None:
+    script = run_awsrun(["completion", shell], home.env)
+
+    assert script.returncode == 0
+    assert "awsrun list --names" in script.stdout
+    assert "credential-process" in script.stdout
+
+
+@pytest.mark.parametrize(
+    "word", ["exec", "env", "credential-process", "list", "clear", "completion"]
+)
+def test_each_command_has_help_that_fits_a_screen(home: Home, word: str) -> None:
+    shown = run_awsrun([word, "--help"], home.env)
+
+    assert shown.returncode == 0
+    assert shown.stdout.startswith(f"usage: awsrun {word}")
+    assert len(shown.stdout.splitlines()) <= 40
+    example = shown.stdout.splitlines()[2]
+    assert "awsrun" in example or "[profile" in example
+
+
+def test_main_help_lists_the_environment(home: Home) -> None:
+    shown = run_awsrun(["--help"], home.env).stdout
+
+    for name in ("AWS_CONFIG_FILE", "AWSRUN_CACHE_DIR", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        assert name in shown
+    assert len(shown.splitlines()) <= 40
