@@ -63,6 +63,17 @@ class Options:
         self.mfa_duration = mfa_duration
         self.lock_timeout = lock_timeout
 
+    def for_later_refreshes(self) -> Options:
+        """The same, for the refreshes of a long run: a typed MFA code has been used up,
+        and --refresh meant the first fetch only."""
+        return Options(
+            min_ttl=self.min_ttl,
+            duration=self.duration,
+            session_name=self.session_name,
+            mfa_duration=self.mfa_duration,
+            lock_timeout=self.lock_timeout,
+        )
+
     def __repr__(self) -> str:  # no MFA code
         return f"Options(min_ttl={self.min_ttl}, refresh={self.refresh}, duration={self.duration})"
 

@@ -34,6 +34,8 @@ _CREDENTIAL_OPTIONS = """\
   --session-name NAME    RoleSessionName for a new role session
   --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
   --mfa-duration DURATION  length of the MFA session that serves every role (12h)
+  --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them
+                         while it runs (for runs that outlive a session)
   -v, --verbose          say where the credentials came from (never prints secrets)
   --debug                show tracebacks
 """
@@ -153,6 +155,7 @@ _FLAG_OPTIONS = {
     "--all": "all",
     "--mfa": "mfa",
     "--names": "names",
+    "--server": "server",
 }
 COMMAND_WORDS = ("exec", "env", "credential-process", "list", "clear", "completion")
 # Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
@@ -275,6 +278,8 @@ def _run_with_credentials(
     from awsrun.formats import FORMATS, credential_process_document
     from awsrun.profiles import load_config_files, resolve_chain
 
+    if "server" in invocation.flags and invocation.action not in ("run", "exec"):
+        raise UsageError(f"--server runs a command: it does not go with awsrun {invocation.action}")
     options = _credential_options(invocation, environ)
     profile = _profile_name(invocation, environ)
     output_format = invocation.values.get("format", "sh")
@@ -302,6 +307,28 @@ def _run_with_credentials(
         sys.stdout.write(FORMATS[output_format].render(variables, removed_variables(variables)))
         return 0
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
+    if "server" in invocation.flags:
+        from awsrun.server import (
+            SHADOWING_SETTINGS,
+            CredentialServer,
+            run_with_server,
+            server_environment,
+        )
+
+        default = chain.files.profiles.get("default", {})
+        shadowing = [key for key in SHADOWING_SETTINGS if key in default]
+        if shadowing:
+            reporter.warn(
+                f"the default profile has {shadowing[0]}: SDKs use it before the --server "
+                f"endpoint; move it to a named profile in {chain.files.config_path}"
+            )
+
+        later = Broker(
+            chain, options.for_later_refreshes(), cache=cache, reporter=reporter, environ=environ
+        )
+        server = CredentialServer(later.credentials)
+        child_env = server_environment(environ, variables, server.url, server.token)
+        return run_with_server(command, child_env, server)
     return exec_command(command, child_environment(environ, variables))
 
 
