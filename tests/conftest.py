@@ -34,10 +34,27 @@ def sts_server() -> Iterator[LocalSts]:
         yield server
 
 
+# Everything awsrun printed on stderr during the current test, for the secret scan.
+_STDERR_SEEN: list[str] = []
+
+
 @pytest.fixture
-def sts(sts_server: LocalSts) -> LocalSts:
+def sts(sts_server: LocalSts) -> Iterator[LocalSts]:
     sts_server.reset()
-    return sts_server
+    yield sts_server
+    # Every test that used the local STS is also a secret-leak test: no secret key or
+    # session token that STS handed out, and no long-term secret, may be on stderr.
+    secrets = {ROOT_SECRET}
+    for call in sts_server.assumed_roles():
+        secrets.update({str(call["secret_access_key"]), str(call["session_token"])})
+    for text in _STDERR_SEEN:
+        for secret in secrets:
+            assert secret not in text, "a secret reached awsrun's stderr"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stderr_record() -> None:
+    _STDERR_SEEN.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +153,7 @@ def run_awsrun(
     input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed `awsrun` as a user would, with no controlling terminal."""
-    return subprocess.run(
+    result = subprocess.run(
         [awsrun_executable(), *args],
         env=dict(env),
         capture_output=True,
@@ -146,6 +163,8 @@ def run_awsrun(
         start_new_session=True,
         check=False,
     )
+    _STDERR_SEEN.append(result.stderr)
+    return result
 
 
 def child_command() -> list[str]:

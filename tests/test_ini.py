@@ -4,12 +4,14 @@ error from both, for any text."""
 from __future__ import annotations
 
 import configparser
+import shlex
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from awsrun.ini import IniError, parse_ini
+from awsrun.profiles import section_words
 
 
 def configparser_reads(text: str) -> dict[str, dict[str, str]] | None:
@@ -73,3 +75,18 @@ def test_same_reading_of_arbitrary_text(text: str) -> None:
 def test_errors_name_the_line() -> None:
     with pytest.raises(IniError, match="line 3"):
         parse_ini("[a]\nk = 1\nnot an option\n")
+
+
+def shlex_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return []
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("profile ab\t\r\n\x0b\u00a0\"'\\#é")), max_size=20))
+@example('profile "my team"')
+@example("profile  spaced   out")
+def test_section_words_are_botocores(text: str) -> None:
+    assert section_words(text) == shlex_words(text)

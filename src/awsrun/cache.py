@@ -136,6 +136,13 @@ class Cache:
                     "set AWSRUN_CACHE_DIR to a writable folder",
                 )
                 return False
+        except OSError as error:  # a path component is a file, no permission, ...
+            self._refuse(
+                self.directory,
+                f"cannot be used ({error.strerror})",
+                "set AWSRUN_CACHE_DIR to a writable folder",
+            )
+            return False
         problem = _private_problem(st, want_dir=True)
         if problem:
             self._refuse(

@@ -259,19 +259,39 @@ def _read_ini(path: str) -> dict[str, dict[str, str]]:
         raise ConfigError(f"cannot parse {path}: {error}; fix the file's INI syntax") from None
 
 
+def section_words(section: str) -> list[str]:
+    """The words of a section name, as botocore splits them: with shlex, so that
+    `[profile "my team"]` names the profile `my team`."""
+    if any(char in section for char in "\"'\\"):
+        import shlex
+
+        try:
+            return shlex.split(section)
+        except ValueError:  # an unclosed quote: botocore skips the section
+            return []
+    # Without quotes or backslashes shlex only splits at these four characters.
+    spaced = section.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return [word for word in spaced.split(" ") if word]
+
+
 def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:
+    """Both files merged as botocore merges them: in the config file `[default]` and
+    `[profile NAME]` (any section starting with "profile" whose name is two words), a later
+    section replacing an earlier one of the same name; then the credentials file's sections,
+    by their plain names, overriding the config key by key."""
     config_path, credentials_path = config_paths(environ)
     profiles: dict[str, dict[str, str]] = {}
     sso_sessions: dict[str, dict[str, str]] = {}
     for section, values in _read_ini(config_path).items():
         if section == "default":
-            profiles.setdefault("default", {}).update(values)
-        elif section.startswith("profile "):
-            profiles.setdefault(section[len("profile ") :].strip(), {}).update(values)
-        elif section.startswith("sso-session "):
-            sso_sessions[section[len("sso-session ") :].strip()] = values
+            profiles["default"] = values
+        elif section.startswith(("profile", "sso-session")):
+            words = section_words(section)
+            if len(words) == 2:
+                into = profiles if section.startswith("profile") else sso_sessions
+                into[words[1]] = values
     for section, values in _read_ini(credentials_path).items():
-        profiles.setdefault(section.strip(), {}).update(values)
+        profiles.setdefault(section, {}).update(values)
     return ConfigFiles(config_path, credentials_path, profiles, sso_sessions)
 
 
@@ -426,4 +446,5 @@ __all__ = [
     "config_paths",
     "load_config_files",
     "resolve_chain",
+    "section_words",
 ]

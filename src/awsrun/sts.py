@@ -33,7 +33,8 @@ MAX_ATTEMPTS = 3
 _CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    # total_max_attempts counts the first try; plain max_attempts would count retries only.
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
 )
 # STS answers these when the credentials that sign the call are no good.
 _SOURCE_REJECTED = frozenset(

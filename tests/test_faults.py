@@ -1,0 +1,253 @@
+"""Faults made to happen for real: an STS that throttles, fails, rejects or hangs; a cache
+folder that cannot be written; a full disk; a process killed mid-refresh; a lock holder
+that is stopped; Ctrl-C at a prompt. Each must end in the command running, or in exit 125
+with one line that says what to do: never a traceback, a hang or a half-written file."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pexpect
+import pytest
+from conftest import Home, awsrun_executable, child_command, role_arn, run_awsrun
+from fakests import FakeSts, fake_sts
+from localsts import LocalSts
+from test_mfa import SERIAL, mfa_config
+
+
+@pytest.fixture
+def bad_sts(home: Home) -> Iterator[FakeSts]:
+    with fake_sts() as server:
+        home.env["AWS_ENDPOINT_URL"] = server.endpoint
+        home.write_config(
+            home.config.read_text()
+            + "".join(
+                f"\n[profile {name.lower()}]\nrole_arn = {role_arn(name)}\nsource_profile = mid\n"
+                for name in ("Throttled", "Broken", "Expired", "Revoked", "Denied", "Hanging")
+            )
+            + f"\n[profile mid]\nrole_arn = {role_arn('Mid')}\nsource_profile = default\n"
+        )
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("profile", "reason"), [("throttled", "Throttling"), ("broken", "InternalFailure")]
+)
+def test_throttling_and_5xx_are_retried_a_bounded_number_of_times(
+    home: Home, bad_sts: FakeSts, profile: str, reason: str
+) -> None:
+    result = run_awsrun([profile, "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert reason in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert bad_sts.requests.count(profile.capitalize()) == 3
+
+
+@pytest.mark.parametrize("profile", ["expired", "revoked"])
+def test_rejected_source_names_it_and_is_not_kept(
+    home: Home, bad_sts: FakeSts, profile: str
+) -> None:
+    result = run_awsrun([profile, "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert "'mid'" in result.stderr
+    assert "renew" in result.stderr
+    # `mid` was fetched to sign the call and cached; STS refused it, so it is gone.
+    assert home.cache_entries() == []
+    assert bad_sts.requests.count("Mid") == 1
+
+
+def test_access_denied_names_the_role_and_the_source(home: Home, bad_sts: FakeSts) -> None:
+    result = run_awsrun(["denied", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert role_arn("Denied") in result.stderr
+    assert "'mid'" in result.stderr
+    assert "trust policy" in result.stderr
+
+
+def test_a_hanging_sts_ends_in_125_naming_the_endpoint(home: Home, bad_sts: FakeSts) -> None:
+    # Bounded by the client's timeouts (15 s to answer, 3 tries); the subprocess bound of
+    # 75 s only keeps a regression from hanging the suite.
+    result = run_awsrun(["hanging", "--", "true"], home.env, timeout=75)
+
+    assert result.returncode == 125
+    assert bad_sts.endpoint in result.stderr
+    assert bad_sts.requests.count("Hanging") == 3
+
+
+def test_unwritable_cache_folder_warns_once_and_runs(home: Home, sts: LocalSts) -> None:
+    blocker = home.path / "not-a-folder"
+    blocker.write_text("")
+    env = {**home.env, "AWSRUN_CACHE_DIR": str(blocker / "awsrun")}
+
+    result = run_awsrun(["prod", "--", *child_command()], env)
+
+    assert result.returncode == 0
+    assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
+    assert result.stderr.count("awsrun:") == 1
+    assert "AWSRUN_CACHE_DIR" in result.stderr
+
+
+def _limit_file_size() -> None:
+    # A full disk, for this process alone: writes past 200 bytes fail with EFBIG.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+
+def test_a_full_disk_leaves_nothing_half_written(home: Home, sts: LocalSts) -> None:
+    result = subprocess.run(
+        [awsrun_executable(), "prod", "--", *child_command()],
+        env=home.env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
+    assert "cannot write the cache" in result.stderr
+    assert [path.name for path in home.cache.iterdir() if not path.name.endswith(".lock")] == []
+
+
+def test_killed_at_any_moment_of_a_refresh_leaves_a_usable_cache(home: Home, sts: LocalSts) -> None:
+    rng = random.Random(7)  # noqa: S311 - kill times, not secrets
+    for _ in range(8):
+        process = subprocess.Popen(
+            [awsrun_executable(), "--refresh", "prod", "--", "true"],
+            env=home.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 0.6))
+        process.kill()
+        process.wait(timeout=30)
+        for entry in home.cache_entries():  # complete or absent, never half
+            assert json.loads(entry.read_text())["Version"] == 1
+    after = run_awsrun(["prod", "--", *child_command()], {**home.env, "AWSRUN_LOCK_TIMEOUT": "5"})
+
+    assert after.returncode == 0, after.stderr
+    assert "assumed-role/Prod/" in json.loads(after.stdout)["arn"]
+
+
+def test_a_stopped_lock_holder_is_waited_for_only_up_to_the_bound(
+    home: Home, sts: LocalSts
+) -> None:
+    mfa_config(home, None)
+    holder = pexpect.spawn(
+        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
+    )
+    holder.expect("MFA code for " + SERIAL)
+    os.kill(holder.pid, signal.SIGSTOP)
+    try:
+        waiter = run_awsrun(
+            ["--mfa-code", "123456", "admin", "--", "true"],
+            {**home.env, "AWSRUN_LOCK_TIMEOUT": "2"},
+        )
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.terminate(force=True)
+
+    assert waiter.returncode == 125
+    assert str(home.cache) in waiter.stderr
+    assert ".lock" in waiter.stderr
+
+
+def test_ctrl_c_at_the_mfa_prompt_exits_130_and_releases_the_lock(
+    home: Home, sts: LocalSts
+) -> None:
+    mfa_config(home, None)
+    prompt = pexpect.spawn(
+        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
+    )
+    prompt.expect("MFA code for " + SERIAL)
+    prompt.sendintr()
+    prompt.expect(pexpect.EOF)
+    said = prompt.before
+    prompt.close()
+    after = run_awsrun(
+        ["--mfa-code", "123456", "admin", "--", "true"], {**home.env, "AWSRUN_LOCK_TIMEOUT": "5"}
+    )
+
+    assert prompt.exitstatus == 130 or prompt.signalstatus == signal.SIGINT
+    assert "Traceback" not in said
+    assert after.returncode == 0, after.stderr
+    assert [json.loads(entry.read_text())["Version"] for entry in home.cache_entries()] == [1, 1]
+
+
+def test_ctrl_c_while_waiting_for_the_lock_exits_130(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    holder = pexpect.spawn(
+        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
+    )
+    holder.expect("MFA code for " + SERIAL)
+    try:
+        waiter = subprocess.Popen(
+            [awsrun_executable(), "--mfa-code", "123456", "admin", "--", "true"],
+            env=home.env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        time.sleep(1.0)
+        waiter.send_signal(signal.SIGINT)
+        _, stderr = waiter.communicate(timeout=30)
+    finally:
+        holder.terminate(force=True)
+
+    assert waiter.returncode == 130
+    assert stderr == ""
+
+
+def test_64_concurrent_cold_runs_over_8_profiles(home: Home, sts: LocalSts) -> None:
+    names = [f"team{n}" for n in range(8)]
+    home.write_config(
+        home.config.read_text()
+        + "".join(
+            f"\n[profile {name}]\nrole_arn = {role_arn(name.capitalize())}\n"
+            "source_profile = default\n"
+            for name in names
+        )
+    )
+    script = 'printf "%s %s" "$AWSRUN_PROFILE" "$AWS_ACCESS_KEY_ID"'
+
+    def run(index: int) -> tuple[int, str, str]:
+        name = names[index % 8]
+        result = run_awsrun([name, "--", "sh", "-c", script], home.env, timeout=120)
+        return result.returncode, name, result.stdout
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        outcomes = list(pool.map(run, range(64)))
+
+    assert [code for code, _, _ in outcomes] == [0] * 64
+    keys: dict[str, set[str]] = {}
+    for _, name, stdout in outcomes:
+        profile, key = stdout.split()
+        assert profile == name
+        keys.setdefault(name, set()).add(key)
+    assert all(len(found) == 1 for found in keys.values())
+    assert len({next(iter(found)) for found in keys.values()}) == 8
+    calls = [str(call["role_arn"]) for call in sts.assumed_roles()]
+    assert sorted(calls) == sorted(role_arn(name.capitalize()) for name in names)
+
+
+def test_a_time_zone_never_changes_what_is_fresh(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+    for zone in ("UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati"):
+        hit = run_awsrun(["-v", "--min-ttl", "50m", "prod", "--", "true"], {**home.env, "TZ": zone})
+        assert "from the cache" in hit.stderr, zone
+        miss = run_awsrun(
+            ["-v", "--min-ttl", "61m", "prod", "--", "true"], {**home.env, "TZ": zone}
+        )
+        assert "refreshing" in miss.stderr, zone
