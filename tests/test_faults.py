@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -251,3 +252,34 @@ def test_a_time_zone_never_changes_what_is_fresh(home: Home, sts: LocalSts) -> N
             ["-v", "--min-ttl", "61m", "prod", "--", "true"], {**home.env, "TZ": zone}
         )
         assert "refreshing" in miss.stderr, zone
+
+
+def test_ctrl_c_while_waiting_for_sts_exits_130_quietly(home: Home, bad_sts: FakeSts) -> None:
+    process = subprocess.Popen(
+        [awsrun_executable(), "hanging", "--", "true"],
+        env=home.env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while "Hanging" not in bad_sts.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    assert stderr == ""
+    assert not list(home.cache.glob(".*.tmp"))  # no write was left half done
+
+
+def test_temporary_files_stay_out_of_the_shared_tmp(
+    home: Home, sts: LocalSts, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    result = run_awsrun(["prod", "--", "true"], {**home.env, "TMPDIR": str(shared)})
+
+    assert result.returncode == 0
+    assert home.cache_entries()
+    assert list(shared.iterdir()) == []
