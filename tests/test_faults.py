@@ -118,7 +118,8 @@ def test_a_full_disk_leaves_nothing_half_written(home: Home, sts: LocalSts) -> N
 
     assert result.returncode == 0, result.stderr
     assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
-    assert "cannot write the cache" in result.stderr
+    assert "cannot be written (File too large)" in result.stderr
+    assert result.stderr.count("awsrun:") == 1
     assert [path.name for path in home.cache.iterdir() if not path.name.endswith(".lock")] == []
 
 
@@ -283,3 +284,37 @@ def test_temporary_files_stay_out_of_the_shared_tmp(
     assert result.returncode == 0
     assert home.cache_entries()
     assert list(shared.iterdir()) == []
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A real read-only file system (a tmpfs remounted read-only); needs root."""
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("this machine does not let the tests mount a tmpfs")
+    try:
+        (mount_point / "cache").mkdir(mode=0o700)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True)
+        yield mount_point / "cache"
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_a_read_only_file_system_warns_once_and_runs(
+    home: Home, sts: LocalSts, read_only_folder: Path
+) -> None:
+    result = run_awsrun(
+        ["prod", "--", *child_command()], {**home.env, "AWSRUN_CACHE_DIR": str(read_only_folder)}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
+    assert result.stderr.count("awsrun:") == 1
+    assert "Read-only file system" in result.stderr
+    assert list(read_only_folder.iterdir()) == []

@@ -116,6 +116,14 @@ class Cache:
         self._refused = True
         self._reporter.warn(f"not using the cache: {path} {problem}; {fix}")
 
+    def _unwritable(self, error: OSError) -> None:
+        # Once per run: a read-only or full file system fails the lock and the write alike.
+        self._refuse(
+            self.directory,
+            f"cannot be written ({error.strerror})",
+            "set AWSRUN_CACHE_DIR to a writable folder",
+        )
+
     def _directory_ok(self, *, create: bool) -> bool:
         if self._refused:
             return False
@@ -197,7 +205,7 @@ class Cache:
                 prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory
             )
         except OSError as error:
-            self._reporter.warn(f"cannot write the cache in {self.directory}: {error.strerror}")
+            self._unwritable(error)
             return
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -206,7 +214,7 @@ class Cache:
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path(key))
         except OSError as error:
-            self._reporter.warn(f"cannot write the cache in {self.directory}: {error.strerror}")
+            self._unwritable(error)
             with suppress(FileNotFoundError):
                 os.unlink(temporary)
 
@@ -231,7 +239,7 @@ class Cache:
         except OSError as error:
             if error.filename != lock_path:
                 raise
-            self._reporter.warn(f"cannot lock {lock_path}: {error.strerror}; going on without")
+            self._unwritable(error)
             yield True
 
 
