@@ -93,7 +93,8 @@ so that any SDK or tool can use it. MFA prompts go to /dev/tty.
 
 options:
 {_CREDENTIAL_OPTIONS}
-environment read: as `awsrun --help` says.
+{_ENVIRONMENT.splitlines()[0]}
+{_ENVIRONMENT.splitlines()[1]}
 """,
     "list": f"""\
 usage: awsrun list [--json]
@@ -130,7 +131,8 @@ usage: awsrun completion bash|zsh|fish
   source <(awsrun completion zsh)          # in ~/.zshrc
   awsrun completion fish > ~/.config/fish/completions/awsrun.fish
 
-Prints a script that completes command words, options and profile names.
+Prints a script that completes command words, options and profile names; the names
+come from `awsrun list --names`, which reads AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
 """,
 }
 
