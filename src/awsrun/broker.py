@@ -206,9 +206,11 @@ class Broker:
         stored: Credentials | None = None
 
         def stored_by_holder() -> bool:
-            # While another process holds the lock, look for what it stores.
+            # While another process holds the lock, look for what it stores (every 20 ms:
+            # quietly, -v has said what the cache held).
             nonlocal stored
-            stored = self._fresh(cache.read(key, self._now()), margin, not_before, step)
+            entry = cache.read(key, self._now())
+            stored = self._fresh(entry, margin, not_before, step, quiet=True)
             return stored is not None
 
         with cache.lock(key, self._options.lock_timeout, stored_by_holder) as held:
@@ -238,7 +240,13 @@ class Broker:
             return fetched
 
     def _fresh(
-        self, entry: CachedEntry | None, margin: float, not_before: float | None, step: _Step
+        self,
+        entry: CachedEntry | None,
+        margin: float,
+        not_before: float | None,
+        step: _Step,
+        *,
+        quiet: bool = False,
     ) -> Credentials | None:
         if entry is None:
             return None
@@ -246,15 +254,19 @@ class Broker:
         expires_at = entry.credentials.expires_at
         assert expires_at is not None
         left = expires_at - now
-        age = format_duration(now - entry.obtained_at)
+        # Entries keep whole seconds, so one stored in the second this run started counts as
+        # older: --refresh may then fetch once more, but never hands back what it replaces.
         if not_before is not None and entry.obtained_at < not_before:
             return None
+        if quiet:
+            return entry.credentials if left >= margin else None
         if left < margin:
             self._reporter.info(
                 f"{step.label}: cached credentials have {format_duration(left)} left, "
                 f"less than {format_duration(margin)}; refreshing"
             )
             return None
+        age = format_duration(now - entry.obtained_at)
         self._reporter.info(
             f"{step.label}: from the cache (obtained {age} ago, {format_duration(left)} left)"
         )
