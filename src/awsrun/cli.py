@@ -277,7 +277,6 @@ def _run_with_credentials(
     from awsrun.cache import Cache, cache_dir
     from awsrun.childenv import child_environment, credential_variables, removed_variables
     from awsrun.execute import exec_command
-    from awsrun.formats import FORMATS, credential_process_document
     from awsrun.profiles import load_config_files, resolve_chain
 
     if "server" in invocation.flags and invocation.action not in ("run", "exec"):
@@ -287,13 +286,18 @@ def _run_with_credentials(
     output_format = invocation.values.get("format", "sh")
     if invocation.action == "credential-process":
         _enter_credential_process(profile, environ)
-    elif output_format not in FORMATS:
-        raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
+    if invocation.action == "env":
+        from awsrun.formats import FORMATS
+
+        if output_format not in FORMATS:
+            raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
     chain = resolve_chain(profile, load_config_files(environ))
     cache = Cache(cache_dir(environ), reporter)
     broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
     credentials = broker.credentials()
     if invocation.action == "credential-process":
+        from awsrun.formats import credential_process_document
+
         sys.stdout.write(
             credential_process_document(
                 credentials.access_key_id,
@@ -311,17 +315,16 @@ def _run_with_credentials(
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
     if "server" in invocation.flags:
         from awsrun.server import (
-            SHADOWING_SETTINGS,
             CredentialServer,
             run_with_server,
             server_environment,
+            shadowing_setting,
         )
 
-        default = chain.files.profiles.get("default", {})
-        shadowing = [key for key in SHADOWING_SETTINGS if key in default]
+        shadowing = shadowing_setting(chain.files.profiles.get("default", {}))
         if shadowing:
             reporter.warn(
-                f"the default profile has {shadowing[0]}: SDKs use it before the --server "
+                f"the default profile has {shadowing}: SDKs use it before the --server "
                 f"endpoint; move it to a named profile in {chain.files.config_path}"
             )
 

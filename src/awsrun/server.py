@@ -118,6 +118,11 @@ SHADOWING_SETTINGS = (
 )
 
 
+def shadowing_setting(default_profile: Mapping[str, str]) -> str | None:
+    """A setting of the [default] profile that SDKs would use before the endpoint."""
+    return next((key for key in SHADOWING_SETTINGS if key in default_profile), None)
+
+
 def server_environment(
     parent: Mapping[str, str], variables: Mapping[str, str], url: str, token: str
 ) -> dict[str, str]:
@@ -184,4 +189,5 @@ __all__ = [
     "CredentialServer",
     "run_with_server",
     "server_environment",
+    "shadowing_setting",
 ]
