@@ -321,7 +321,7 @@ def test_a_folder_open_to_others_is_refused(
 
 class CountingSts(Sts):
     def __init__(self, clock: list[float]) -> None:
-        super().__init__("top", {})
+        super().__init__("top")
         self.clock = clock
         self.calls: list[RoleRequest] = []
 

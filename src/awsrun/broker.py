@@ -278,7 +278,7 @@ class Broker:
         if self._sts_client is None:
             from awsrun.sts import Sts
 
-            self._sts_client = Sts(self._chain.profile, self._environ)
+            self._sts_client = Sts(self._chain.profile)
         return self._sts_client
 
     def _environment_keys(self, root: CredentialSource) -> Credentials:

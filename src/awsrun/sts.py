@@ -59,9 +59,8 @@ class RoleRequest:
 class Sts:
     """STS clients configured as boto3 would for the named profile (endpoint, region)."""
 
-    def __init__(self, profile: str, environ: Mapping[str, str]) -> None:
+    def __init__(self, profile: str) -> None:
         self._profile = profile
-        self._environ = environ
         self._session: botocore.session.Session | None = None
 
     def _botocore_session(self) -> botocore.session.Session:
@@ -77,15 +76,20 @@ class Sts:
         session = self._botocore_session()
         # With no region anywhere, boto3 would use the global endpoint, which is us-east-1;
         # naming it keeps that working when AWS_ENDPOINT_URL points elsewhere.
-        region = region or session.get_config_variable("region") or "us-east-1"
-        return session.create_client(
-            "sts",
-            region_name=region,
-            aws_access_key_id=signer.access_key_id,
-            aws_secret_access_key=signer.secret_access_key,
-            aws_session_token=signer.session_token,
-            config=_CLIENT_CONFIG,
-        )
+        try:
+            region = region or session.get_config_variable("region") or "us-east-1"
+            return session.create_client(
+                "sts",
+                region_name=region,
+                aws_access_key_id=signer.access_key_id,
+                aws_secret_access_key=signer.secret_access_key,
+                aws_session_token=signer.session_token,
+                config=_CLIENT_CONFIG,
+            )
+        except BotoCoreError as error:
+            raise StsError(
+                f"boto3 cannot set up STS for profile {self._profile!r}: {_first_line(error)}"
+            ) from None
 
     def assume_role(
         self, signer: Credentials, request: RoleRequest, *, region: str | None, source: str
