@@ -134,3 +134,60 @@ def test_cache_hit_imports_neither_boto3_nor_filelock(home: Home, sts: LocalSts)
         name for name in imported if name.split(".")[0] in {"boto3", "botocore", "filelock"}
     }
     assert len(sts.assumed_roles()) == 1
+
+
+def test_credential_source_environment(home: Home, sts: LocalSts) -> None:
+    home.write_config(
+        home.config.read_text() + f"\n[profile from-env]\nrole_arn = {role_arn('FromEnv')}\n"
+        "credential_source = Environment\n"
+    )
+    env = {
+        **home.env,
+        "AWS_ACCESS_KEY_ID": "AKIAFROMTHEENVIRON01",
+        "AWS_SECRET_ACCESS_KEY": "envSECRETenvSECRET",
+    }
+    result = run_awsrun(["from-env", "--", *child_command()], env)
+    missing = run_awsrun(["from-env", "--", "true"], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/FromEnv/" in json.loads(result.stdout)["arn"]
+    assert sts.assumed_roles()[0]["access_key_id"] != "AKIAFROMTHEENVIRON01"
+    assert missing.returncode == 125
+    assert "AWS_ACCESS_KEY_ID" in missing.stderr
+
+
+def test_credential_source_ecs_container_from_awsruns_own_server(home: Home, sts: LocalSts) -> None:
+    # The outer awsrun serves the container endpoint; the inner one's role takes its
+    # source credentials from there, as it would inside ECS.
+    home.write_config(
+        home.config.read_text() + f"\n[profile from-ecs]\nrole_arn = {role_arn('FromEcs')}\n"
+        "credential_source = EcsContainer\n"
+    )
+    result = run_awsrun(
+        ["--server", "prod", "--", awsrun_executable(), "from-ecs", "--", *child_command()],
+        home.env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/FromEcs/" in json.loads(result.stdout)["arn"]
+    assert [call["role_arn"] for call in sts.assumed_roles()] == [
+        role_arn("Prod"),
+        role_arn("FromEcs"),
+    ]
+
+
+def test_credential_source_ec2_instance_metadata(home: Home, sts: LocalSts) -> None:
+    # moto's server also plays the instance metadata service (IMDSv2).
+    home.write_config(
+        home.config.read_text() + f"\n[profile from-ec2]\nrole_arn = {role_arn('FromEc2')}\n"
+        "credential_source = Ec2InstanceMetadata\n"
+    )
+    env = {
+        **home.env,
+        "AWS_EC2_METADATA_DISABLED": "false",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT": sts.endpoint,
+    }
+    result = run_awsrun(["from-ec2", "--", *child_command()], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/FromEc2/" in json.loads(result.stdout)["arn"]
