@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	@# byte-compiled as `pip install` leaves it, even where PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python tools/demo.py
 
 lint: $(STAMP)
