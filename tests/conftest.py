@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +173,34 @@ def run_awsrun(
 def child_command() -> list[str]:
     """A real SDK client: boto3's get_caller_identity against the local STS."""
     return [sys.executable, CHILD]
+
+
+def term_reaches_the_command(args: Sequence[str], env: Mapping[str, str], ready: Path) -> str:
+    """Start awsrun with a shell command that traps SIGTERM, send awsrun SIGTERM once the
+    command runs, and return what the command printed; the exit status must be the trap's."""
+    script = f"trap 'echo got-term; exit 42' TERM; touch {ready}; while :; do sleep 0.1; done"
+    process = subprocess.Popen(
+        [awsrun_executable(), *args, "--", "sh", "-c", script],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=30)
+    assert process.returncode == 42
+    return stdout
+
+
+def at_mfa_prompt(env: Mapping[str, str], profile: str, serial: str) -> Any:
+    """An awsrun on a terminal, stopped at its MFA prompt: it holds the entry's lock."""
+    import pexpect
+
+    session = pexpect.spawn(
+        awsrun_executable(), [profile, "--", "true"], env=dict(env), encoding="utf-8", timeout=60
+    )
+    session.expect("MFA code for " + serial)
+    return session

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Home, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import Home, at_mfa_prompt, awsrun_executable, child_command, role_arn, run_awsrun
 from fakests import FakeSts, fake_sts
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
@@ -147,10 +147,7 @@ def test_a_stopped_lock_holder_is_waited_for_only_up_to_the_bound(
     home: Home, sts: LocalSts
 ) -> None:
     mfa_config(home, None)
-    holder = pexpect.spawn(
-        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
-    )
-    holder.expect("MFA code for " + SERIAL)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
     os.kill(holder.pid, signal.SIGSTOP)
     try:
         waiter = run_awsrun(
@@ -170,10 +167,7 @@ def test_ctrl_c_at_the_mfa_prompt_exits_130_and_releases_the_lock(
     home: Home, sts: LocalSts
 ) -> None:
     mfa_config(home, None)
-    prompt = pexpect.spawn(
-        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
-    )
-    prompt.expect("MFA code for " + SERIAL)
+    prompt = at_mfa_prompt(home.env, "admin", SERIAL)
     prompt.sendintr()
     prompt.expect(pexpect.EOF)
     said = prompt.before
@@ -190,10 +184,7 @@ def test_ctrl_c_at_the_mfa_prompt_exits_130_and_releases_the_lock(
 
 def test_ctrl_c_while_waiting_for_the_lock_exits_130(home: Home, sts: LocalSts) -> None:
     mfa_config(home, None)
-    holder = pexpect.spawn(
-        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
-    )
-    holder.expect("MFA code for " + SERIAL)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
     try:
         waiter = subprocess.Popen(
             [awsrun_executable(), "--mfa-code", "123456", "admin", "--", "true"],

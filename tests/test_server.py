@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 from pathlib import Path
 
-from conftest import Home, awsrun_executable, run_awsrun
+from conftest import Home, run_awsrun, term_reaches_the_command
 from localsts import LocalSts
 
 SERVER_CHILD = str(Path(__file__).resolve().parent / "server_child.py")
@@ -82,23 +80,9 @@ def test_death_by_signal_is_128_plus_n(home: Home, sts: LocalSts) -> None:
 
 
 def test_sigterm_to_awsrun_reaches_the_command(home: Home, sts: LocalSts, tmp_path: Path) -> None:
-    ready = tmp_path / "ready"
-    script = f"trap 'echo got-term; exit 42' TERM; touch {ready}; while :; do sleep 0.1; done"
-    process = subprocess.Popen(
-        [awsrun_executable(), "--server", "prod", "--", "sh", "-c", script],
-        env=home.env,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
-    stdout, _ = process.communicate(timeout=30)
+    said = term_reaches_the_command(["--server", "prod"], home.env, tmp_path / "ready")
 
-    assert process.returncode == 42
-    assert "got-term" in stdout
+    assert "got-term" in said
 
 
 def test_server_does_not_go_with_env(home: Home) -> None:

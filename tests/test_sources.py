@@ -9,8 +9,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pexpect
-from conftest import Home, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import Home, at_mfa_prompt, awsrun_executable, child_command, role_arn, run_awsrun
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
 
@@ -84,18 +83,9 @@ def test_sts_endpoint_variable_wins_over_the_general_one(home: Home, sts: LocalS
     assert len(sts.assumed_roles()) == 1
 
 
-def _waiting_at_mfa_prompt(home: Home) -> pexpect.spawn:
-    """An awsrun that holds the MFA session's lock while it waits for a code."""
-    session = pexpect.spawn(
-        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=60
-    )
-    session.expect("MFA code for " + SERIAL)
-    return session
-
-
 def test_lock_wait_is_bounded_and_names_the_lock(home: Home, sts: LocalSts) -> None:
     mfa_config(home, None)
-    holder = _waiting_at_mfa_prompt(home)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
     try:
         waiter = run_awsrun(
             ["--mfa-code", "123456", "admin", "--", "true"],
@@ -112,7 +102,7 @@ def test_lock_wait_is_bounded_and_names_the_lock(home: Home, sts: LocalSts) -> N
 
 def test_a_killed_lock_holder_does_not_block_the_next_run(home: Home, sts: LocalSts) -> None:
     mfa_config(home, None)
-    holder = _waiting_at_mfa_prompt(home)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
     holder.kill(9)
     holder.close(force=True)
 
