@@ -193,7 +193,9 @@ def test_ctrl_c_while_waiting_for_the_lock_exits_130(home: Home, sts: LocalSts) 
             text=True,
             start_new_session=True,
         )
-        time.sleep(1.0)
+        # awsrun reaches the lock in about 50 ms; two seconds leave room for a busy machine
+        # (a SIGINT during Python's own start-up would end it before awsrun could answer).
+        time.sleep(2.0)
         waiter.send_signal(signal.SIGINT)
         _, stderr = waiter.communicate(timeout=30)
     finally:
