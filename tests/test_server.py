@@ -109,3 +109,61 @@ def test_a_default_profile_that_would_win_over_the_endpoint_is_named(
     assert result.returncode == 0, result.stderr
     assert "credential_process" in result.stderr
     assert str(home.config) in result.stderr
+
+
+ASK_AFTER_A_PAUSE = """
+import json, os, sys, time, urllib.error, urllib.request
+def ask():
+    request = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+    request.add_header("Authorization", os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+first = ask()
+time.sleep(float(sys.argv[1]))
+print(json.dumps({"first": first[0], "later": ask()}))
+"""
+
+
+def test_a_refresh_that_needs_an_mfa_code_and_has_no_terminal_says_so(
+    home: Home, sts: LocalSts
+) -> None:
+    # Temporary keys cannot open an MFA session, so every AssumeRole of this role needs a
+    # code; the one from --mfa-code is used up by the first, and there is no terminal.
+    home.write_credentials(
+        home.credentials.read_text() + "\n[temp-keys]\naws_access_key_id = ASIATEMPORARYKEYS001\n"
+        "aws_secret_access_key = tempSECRET\naws_session_token = tempTOKEN\n"
+    )
+    home.write_config(
+        home.config.read_text()
+        + "\n[profile needs-mfa]\nrole_arn = arn:aws:iam::123456789012:role/NeedsMfa\n"
+        "source_profile = temp-keys\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
+    )
+    result = run_awsrun(
+        [
+            "--server",
+            "--duration",
+            "900",
+            "--min-ttl",
+            "895",
+            "--mfa-code",
+            "123456",
+            "needs-mfa",
+            "--",
+            sys.executable,
+            "-c",
+            ASK_AFTER_A_PAUSE,
+            "6",
+        ],
+        home.env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["first"] == 200
+    status, body = report["later"]
+    assert status == 500
+    assert "MFA code" in body["Message"]
+    assert "--mfa-code" in body["Message"]
