@@ -77,7 +77,7 @@ def render_table(statuses: Iterable[ProfileStatus], now: float) -> str:
     rows = [("PROFILE", "KIND", "FROM", "REGION", "CACHED")]
     for status in statuses:
         if status.error:
-            cached = "error: see `awsrun env " + status.name + "`"
+            cached = "config error: `awsrun list --json` says why"
         elif status.expires_at is None:
             cached = "-"
         elif status.expires_at <= now:
