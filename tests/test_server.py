@@ -14,27 +14,16 @@ from conftest import Home, run_awsrun, term_reaches_the_command
 from localsts import LocalSts
 
 SERVER_CHILD = str(Path(__file__).resolve().parent / "server_child.py")
+# moto's shortest session is 15 minutes; a margin of 895 s makes awsrun refresh a few
+# seconds after the first answer, instead of 10 minutes later.
+SERVER_REFRESHING_SOON = ["--server", "--duration", "900", "--min-ttl", "895"]
 
 
 def test_the_child_gets_new_credentials_from_the_endpoint_without_restarting(
     home: Home, sts: LocalSts
 ) -> None:
-    # moto's shortest session is 15 minutes; a margin of 895 s makes awsrun refresh a
-    # few seconds after the first answer, instead of 10 minutes later.
     result = run_awsrun(
-        [
-            "--server",
-            "--duration",
-            "900",
-            "--min-ttl",
-            "895",
-            "prod",
-            "--",
-            sys.executable,
-            SERVER_CHILD,
-            "6",
-        ],
-        home.env,
+        [*SERVER_REFRESHING_SOON, "prod", "--", sys.executable, SERVER_CHILD, "6"], home.env
     )
 
     assert result.returncode == 0, result.stderr
@@ -143,11 +132,7 @@ def test_a_refresh_that_needs_an_mfa_code_and_has_no_terminal_says_so(
     )
     result = run_awsrun(
         [
-            "--server",
-            "--duration",
-            "900",
-            "--min-ttl",
-            "895",
+            *SERVER_REFRESHING_SOON,
             "--mfa-code",
             "123456",
             "needs-mfa",

@@ -126,11 +126,15 @@ def test_cache_hit_imports_neither_boto3_nor_filelock(home: Home, sts: LocalSts)
     assert len(sts.assumed_roles()) == 1
 
 
-def test_credential_source_environment(home: Home, sts: LocalSts) -> None:
+def add_credential_source_role(home: Home, profile: str, role: str, source: str) -> None:
     home.write_config(
-        home.config.read_text() + f"\n[profile from-env]\nrole_arn = {role_arn('FromEnv')}\n"
-        "credential_source = Environment\n"
+        home.config.read_text()
+        + f"\n[profile {profile}]\nrole_arn = {role_arn(role)}\ncredential_source = {source}\n"
     )
+
+
+def test_credential_source_environment(home: Home, sts: LocalSts) -> None:
+    add_credential_source_role(home, "from-env", "FromEnv", "Environment")
     env = {
         **home.env,
         "AWS_ACCESS_KEY_ID": "AKIAFROMTHEENVIRON01",
@@ -149,10 +153,7 @@ def test_credential_source_environment(home: Home, sts: LocalSts) -> None:
 def test_credential_source_ecs_container_from_awsruns_own_server(home: Home, sts: LocalSts) -> None:
     # The outer awsrun serves the container endpoint; the inner one's role takes its
     # source credentials from there, as it would inside ECS.
-    home.write_config(
-        home.config.read_text() + f"\n[profile from-ecs]\nrole_arn = {role_arn('FromEcs')}\n"
-        "credential_source = EcsContainer\n"
-    )
+    add_credential_source_role(home, "from-ecs", "FromEcs", "EcsContainer")
     result = run_awsrun(
         ["--server", "prod", "--", awsrun_executable(), "from-ecs", "--", *child_command()],
         home.env,
@@ -168,10 +169,7 @@ def test_credential_source_ecs_container_from_awsruns_own_server(home: Home, sts
 
 def test_credential_source_ec2_instance_metadata(home: Home, sts: LocalSts) -> None:
     # moto's server also plays the instance metadata service (IMDSv2).
-    home.write_config(
-        home.config.read_text() + f"\n[profile from-ec2]\nrole_arn = {role_arn('FromEc2')}\n"
-        "credential_source = Ec2InstanceMetadata\n"
-    )
+    add_credential_source_role(home, "from-ec2", "FromEc2", "Ec2InstanceMetadata")
     env = {
         **home.env,
         "AWS_EC2_METADATA_DISABLED": "false",
