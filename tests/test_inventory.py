@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import Home, awsrun_executable, role_arn, run_awsrun
@@ -83,13 +87,57 @@ def test_list_table_and_names(home: Home, sts: LocalSts) -> None:
     assert names == ["default", "dev", "prod", "second"]
 
 
-def test_list_imports_no_boto3(home: Home, sts: LocalSts) -> None:
+def test_list_imports_neither_boto3_nor_json(home: Home, sts: LocalSts) -> None:
     run_awsrun(["prod", "--", "true"], home.env)
     listed = run_awsrun(["list"], {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
 
     imported = {line.split("|")[-1].strip() for line in listed.stderr.splitlines() if "|" in line}
     assert "awsrun.inventory" in imported
     assert not {name for name in imported if name.split(".")[0] in {"boto3", "botocore"}}
+    # The entry's expiry came from its mtime: reading it would have imported json.
+    assert "json" not in imported
+    assert any(
+        line.startswith("prod ") and line.endswith(" left") for line in listed.stdout.splitlines()
+    )
+
+
+def test_awsruns_write_sets_the_entrys_mtime_to_its_expiry(home: Home, sts: LocalSts) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+
+    [entry] = home.cache_entries()
+    assert entry.stat().st_mtime == json.loads(entry.read_text())["ExpiresAt"]
+    assert entry.stat().st_ctime < entry.stat().st_mtime
+
+
+def touch(entry: Path) -> None:
+    os.utime(entry)  # mtime and ctime both become now
+
+
+def far_future_mtime(entry: Path) -> None:
+    # Later than any credentials STS issues last.
+    os.utime(entry, (time.time(), time.time() + 40 * 3600))
+
+
+def edit(entry: Path) -> None:
+    # New contents, written as an editor writes them: this version is not awsrun's.
+    entry.write_text(entry.read_text().replace('"Version": 1', '"Version": 9'))
+
+
+@pytest.mark.parametrize(
+    ("change", "cached"), [(touch, True), (far_future_mtime, True), (edit, False)]
+)
+def test_list_reads_an_entry_changed_after_awsrun_wrote_it(
+    home: Home, sts: LocalSts, change: Callable[[Path], object], cached: bool
+) -> None:
+    run_awsrun(["prod", "--", "true"], home.env)
+    [entry] = home.cache_entries()
+
+    change(entry)
+    rows = listing(home)
+
+    assert rows["prod"]["cached"] is cached
+    if cached:  # the time left is what the entry holds, not what its mtime says
+        assert 3000 < int(str(rows["prod"]["seconds_left"])) <= 3600
 
 
 def test_clear_a_profile_leaves_the_rest(home: Home, sts: LocalSts) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -423,10 +425,16 @@ def test_cache_dir_setting_wins() -> None:
     assert cache_dir({"AWSRUN_CACHE_DIR": "/somewhere/awsrun"}) == "/somewhere/awsrun"
 
 
-def test_entry_key_is_sha256_of_the_canonical_identity() -> None:
-    import hashlib
+def test_entry_key_depends_on_the_identitys_values_only() -> None:
+    # Equal identities built from different string objects, interned or not, share a key.
+    prefix = "arn:"
+    identity = (("kind", "role"), ("role_arn", prefix + "r"), ("source", (("kind", "static"),)))
+    same = (("kind", "role"), ("role_arn", sys.intern("arn:r")), ("source", (("kind", "static"),)))
+    other = (("kind", "role"), ("role_arn", "arn:s"), ("source", (("kind", "static"),)))
+    empty = (("kind", "role"), ("role_arn", ""), ("source", (("kind", "static"),)))
+    missing = (("kind", "role"), ("role_arn", None), ("source", (("kind", "static"),)))
 
-    identity = {"kind": "role", "role_arn": "arn:r", "source": {"kind": "static"}}
-    canonical = b'{"kind":"role","role_arn":"arn:r","source":{"kind":"static"}}'
-
-    assert entry_key(identity) == hashlib.sha256(canonical).hexdigest()
+    assert identity[1][1] is not same[1][1]
+    assert entry_key(identity) == entry_key(same)
+    assert len({entry_key(each) for each in (identity, other, empty, missing)}) == 4
+    assert re.fullmatch("[0-9a-f]{64}", entry_key(identity))

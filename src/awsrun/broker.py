@@ -11,7 +11,6 @@ above it misses.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
 
 from awsrun.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
 from awsrun.credentials import Credentials
@@ -21,10 +20,13 @@ from awsrun.mfa import mfa_code
 from awsrun.profiles import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
 from awsrun.report import Reporter
 
-# Importing `typing` costs a cache hit more than this whole module; mypy and pyright
-# treat any constant named TYPE_CHECKING as typing's.
+# Importing `typing` costs a cache hit more than this whole module, and `collections.abc`
+# loads `collections`; mypy and pyright treat any constant named TYPE_CHECKING as typing's.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from awsrun.profiles import Identity
     from awsrun.sts import Sts
 
 
@@ -86,7 +88,7 @@ class _Step:
         label: str,
         # What decides which credentials these are; None for a step that is not cached
         # (keys already in a file or in the environment).
-        identity: Mapping[str, object] | None,
+        identity: Identity | None,
         fetch: Callable[[Credentials | None], Credentials],
     ) -> None:
         self.label = label
@@ -158,7 +160,7 @@ class Broker:
             )
         return steps
 
-    def _root_step(self, identity: Mapping[str, object] | None) -> _Step:
+    def _root_step(self, identity: Identity | None) -> _Step:
         root = self._chain.root
         if isinstance(root, StaticKeys):
             keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)

@@ -3,9 +3,11 @@ the caller had. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from awsrun.credentials import Credentials
+
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Variables that would make an SDK pick other credentials than the ones awsrun hands over:
 # a leftover AWS_PROFILE wins over keys in some tools, and boto3 still reads the old

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, MutableMapping, Sequence
 
 from awsrun import __version__
 from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, ConfigError, UsageError
 
-TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
+    from collections.abc import Mapping, MutableMapping, Sequence
+
     from awsrun.broker import Options
     from awsrun.report import Reporter
 

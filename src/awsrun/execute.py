@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
 
 from awsrun.errors import CommandNotExecutable, CommandNotFound
 
-TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import NoReturn
 
 

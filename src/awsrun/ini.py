@@ -26,44 +26,40 @@ class IniError(ValueError):
         self.lineno = lineno
 
 
-def _option(text: str) -> tuple[str, str] | None:
-    """`key = value` or `key: value`, split at the first delimiter."""
-    equals = text.find("=")
-    colon = text.find(":")
-    if equals < 0 or (0 <= colon < equals):
-        equals = colon
-    if equals < 0:
-        return None
-    return text[:equals].rstrip(), text[equals + 1 :].strip()
-
-
 def parse_ini(text: str) -> dict[str, dict[str, str]]:
     """Sections to their options, in file order, as RawConfigParser.items() gives them."""
-    sections: dict[str, dict[str, list[str]]] = {}
-    defaults: dict[str, list[str]] = {}
-    seen_options: set[tuple[str, str]] = set()
-    current: dict[str, list[str]] | None = None
+    sections: dict[str, dict[str, str]] = {}
+    defaults: dict[str, str] = {}
+    current: dict[str, str] | None = None
     section_name = ""
-    option: str | None = None
+    # The option that further indented lines would continue, and those lines so far.
+    owner: dict[str, str] | None = None
+    option = ""
+    more: list[str] = []
     indent_level = 0
     first_error: IniError | None = None
     for lineno, line in enumerate(text.split("\n"), start=1):
         value = line.strip()
-        if value.startswith(("#", ";")):
-            continue
         if not value:
-            if current is not None and option is not None:
-                current[option].append("")  # kept only if the value goes on
+            if owner is not None:
+                more.append("")  # kept only if the value goes on
             continue
-        indent = len(line) - len(line.lstrip())
-        if current is not None and option is not None and indent > indent_level:
-            current[option].append(value)
+        if value[0] in "#;":
             continue
+        # Only a line that starts with white space is indented (a stripped line starts
+        # with what the line does otherwise): most lines skip the second strip.
+        indent = 0 if line[0] == value[0] else len(line) - len(line.lstrip())
+        if owner is not None:
+            if indent > indent_level:
+                more.append(value)
+                continue
+            if more:
+                owner[option] = _continued(owner[option], more)
+                more = []
         indent_level = indent
-        end = value.rfind("]")
-        if value.startswith("[") and end >= 2:
+        if value[0] == "[" and (end := value.rfind("]")) >= 2:
             section_name = value[1:end]
-            option = None
+            owner = None
             if section_name == DEFAULT_SECTION:
                 current = defaults
             elif section_name in sections:
@@ -73,26 +69,33 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
             continue
         if current is None:
             raise IniError("text before the first [section]", lineno)
-        split = _option(value)
-        if split is None or not split[0]:
+        # `key = value` or `key: value`, split at whichever delimiter comes first.
+        key, delimiter, rest = value.partition("=")
+        if not delimiter or ":" in key:
+            key, delimiter, rest = value.partition(":")
+        key = key.rstrip()
+        if not delimiter or not key:
             # configparser reads on and reports the first such line at the end.
             first_error = first_error or IniError("a line that is not `key = value`", lineno)
             continue
-        option = split[0].lower()
-        if (section_name, option) in seen_options:
+        option = key.lower()
+        # `current` holds this section's options so far (for [DEFAULT], every block's).
+        if option in current:
             raise IniError(f"option {option!r} appears twice in [{section_name}]", lineno)
-        seen_options.add((section_name, option))
-        current[option] = [split[1]]
+        current[option] = rest.strip()
+        owner = current
+    if owner is not None and more:
+        owner[option] = _continued(owner[option], more)
     if first_error is not None:
         raise first_error
-    joined_defaults = {key: "\n".join(lines).rstrip() for key, lines in defaults.items()}
-    return {
-        name: {
-            **joined_defaults,
-            **{key: "\n".join(lines).rstrip() for key, lines in options.items()},
-        }
-        for name, options in sections.items()
-    }
+    if not defaults:
+        return sections
+    return {name: {**defaults, **options} for name, options in sections.items()}
+
+
+def _continued(first: str, more: list[str]) -> str:
+    # Blank lines inside a value are kept, trailing ones dropped.
+    return "\n".join([first, *more]).rstrip()
 
 
 __all__ = ["DEFAULT_SECTION", "IniError", "parse_ini"]

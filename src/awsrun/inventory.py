@@ -3,14 +3,16 @@ each profile, read without boto3 and without a network call."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable
 
 from awsrun.cache import Cache, entry_key
 from awsrun.durations import format_duration
 from awsrun.errors import ConfigError
 from awsrun.profiles import Boto3Profile, ConfigFiles, CredentialSource, StaticKeys, resolve_chain
+
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class ProfileStatus:
@@ -63,9 +65,7 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
         status.kind = "static+mfa" if chain.mfa_serial else "static"
     identity = chain.identities()[-1]
     if identity is not None:
-        entry = cache.read(entry_key(identity), now)
-        if entry is not None:
-            status.expires_at = entry.credentials.expires_at
+        status.expires_at = cache.expiry(entry_key(identity), now)
     return status
 
 
@@ -86,16 +86,14 @@ def render_table(statuses: Iterable[ProfileStatus], now: float) -> str:
             cached = f"{format_duration(status.expires_at - now)} left"
         rows.append((status.name, status.kind, status.source or "-", status.region or "-", cached))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
-        + "  "
-        + row[4]
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    # One format for every row: each of the first four columns padded to its widest cell.
+    line = "  ".join(f"{{{column}:<{width}}}" for column, width in enumerate(widths)) + "  {4}"
+    return "\n".join(line.format(*row).rstrip() for row in rows) + "\n"
 
 
 def render_json(statuses: Iterable[ProfileStatus], now: float) -> str:
+    import json  # only for --json: the import costs the table more than its rows do
+
     return json.dumps([status.as_json(now) for status in statuses], indent=2) + "\n"
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from awsrun.errors import LockTimeout
+
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 # How often a waiter tries the lock again and looks for the holder's result in the cache.
 POLL_SECONDS = 0.02

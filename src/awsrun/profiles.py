@@ -8,10 +8,20 @@ wins over static keys in it, while in a source profile static keys win over `rol
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from awsrun.errors import ConfigError
 from awsrun.ini import IniError, parse_ini
+
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TypeAlias
+
+    # What decides one step's credentials, as (name, value) pairs in a fixed order; a value
+    # is a str, None, the settings' pairs, or the source step's Identity. The cache key is
+    # its hash (awsrun.cache.entry_key).
+    Identity: TypeAlias = tuple[tuple[str, "IdentityValue"], ...]
+    IdentityValue: TypeAlias = str | tuple[tuple[str, str], ...] | Identity | None
 
 # Settings that hold secrets: never part of a cache key, a message or a log line.
 SECRET_SETTINGS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
@@ -78,9 +88,13 @@ class StaticKeys:
     def __repr__(self) -> str:  # the secret parts never show
         return f"StaticKeys(profile={self.profile!r}, access_key_id={self.access_key_id!r})"
 
-    def identity(self) -> dict[str, object]:
+    def identity(self) -> Identity:
         # The key id decides whose keys these are; the secret never enters a cache key.
-        return {"kind": "static", "profile": self.profile, "access_key_id": self.access_key_id}
+        return (
+            ("kind", "static"),
+            ("profile", self.profile),
+            ("access_key_id", self.access_key_id),
+        )
 
 
 class CredentialSource:
@@ -95,10 +109,10 @@ class CredentialSource:
     def __repr__(self) -> str:
         return f"CredentialSource(profile={self.profile!r}, source={self.source!r})"
 
-    def identity(self) -> dict[str, object]:
-        identity: dict[str, object] = {"kind": "credential_source", "source": self.source}
+    def identity(self) -> Identity:
+        identity: Identity = (("kind", "credential_source"), ("source", self.source))
         if self.source == "Environment":
-            identity["access_key_id"] = os.environ.get("AWS_ACCESS_KEY_ID", "")
+            identity += (("access_key_id", os.environ.get("AWS_ACCESS_KEY_ID", "")),)
         return identity
 
     @property
@@ -119,8 +133,8 @@ class Boto3Profile:
     def __repr__(self) -> str:
         return f"Boto3Profile(profile={self.profile!r}, kind={self.kind!r})"
 
-    def identity(self) -> dict[str, object]:
-        return {"kind": self.kind, "profile": self.profile, "settings": list(self.settings)}
+    def identity(self) -> Identity:
+        return (("kind", self.kind), ("profile", self.profile), ("settings", self.settings))
 
     @property
     def is_role_session(self) -> bool:
@@ -163,16 +177,16 @@ class RoleHop:
     def __repr__(self) -> str:
         return f"RoleHop(profile={self.profile!r}, role_arn={self.role_arn!r})"
 
-    def identity(self, source: Mapping[str, object]) -> dict[str, object]:
-        return {
-            "kind": "role",
-            "profile": self.profile,
-            "role_arn": self.role_arn,
-            "role_session_name": self.role_session_name,
-            "external_id": self.external_id,
-            "mfa_serial": self.mfa_serial,
-            "source": source,
-        }
+    def identity(self, source: Identity) -> Identity:
+        return (
+            ("kind", "role"),
+            ("profile", self.profile),
+            ("role_arn", self.role_arn),
+            ("role_session_name", self.role_session_name),
+            ("external_id", self.external_id),
+            ("mfa_serial", self.mfa_serial),
+            ("source", source),
+        )
 
 
 class Chain:
@@ -208,15 +222,15 @@ class Chain:
             return root.mfa_serial
         return next((hop.mfa_serial for hop in self.hops if hop.mfa_serial), None)
 
-    def identities(self) -> list[dict[str, object] | None]:
+    def identities(self) -> list[Identity | None]:
         """What decides each step's credentials, root first: the root, the MFA session if
         any, then each role. None for a root whose keys are not cached (they are in a file
         or in the environment already)."""
         root = self.root
         source = root.identity()
-        steps: list[dict[str, object] | None] = [source if isinstance(root, Boto3Profile) else None]
+        steps: list[Identity | None] = [source if isinstance(root, Boto3Profile) else None]
         if self.mfa_serial is not None:
-            source = {"kind": "mfa-session", "serial": self.mfa_serial, "source": source}
+            source = (("kind", "mfa-session"), ("serial", self.mfa_serial), ("source", source))
             steps.append(source)
         for hop in self.hops:
             source = hop.identity(source)
@@ -262,7 +276,7 @@ def _read_ini(path: str) -> dict[str, dict[str, str]]:
 def section_words(section: str) -> list[str]:
     """The words of a section name, as botocore splits them: with shlex, so that
     `[profile "my team"]` names the profile `my team`."""
-    if any(char in section for char in "\"'\\"):
+    if "'" in section or '"' in section or "\\" in section:
         import shlex
 
         try:
@@ -270,8 +284,9 @@ def section_words(section: str) -> list[str]:
         except ValueError:  # an unclosed quote: botocore skips the section
             return []
     # Without quotes or backslashes shlex only splits at these four characters.
-    spaced = section.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    return [word for word in spaced.split(" ") if word]
+    if "\t" in section or "\r" in section or "\n" in section:
+        section = section.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return [word for word in section.split(" ") if word]
 
 
 def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False  # as in broker.py: keeps `typing` off the cache-hit path
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
     from typing import TextIO
 
