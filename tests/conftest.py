@@ -3,6 +3,7 @@ files, and a runner for the installed `awsrun` entry point."""
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import signal
@@ -103,7 +104,14 @@ class Home:
         self.credentials.write_text(text)
 
     def cache_entries(self) -> list[Path]:
-        return sorted(self.cache.glob("*.json")) if self.cache.exists() else []
+        return sorted(self.cache.glob("*.ini")) if self.cache.exists() else []
+
+
+def entry_fields(path: Path) -> dict[str, str]:
+    """A cache entry as configparser reads it: complete, or an error."""
+    parser = configparser.RawConfigParser()
+    parser.read_string(path.read_text())
+    return dict(parser.items("awsrun-entry"))
 
 
 BASIC_CONFIG = f"""\

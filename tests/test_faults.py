@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Home, at_mfa_prompt, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import (
+    Home,
+    at_mfa_prompt,
+    awsrun_executable,
+    child_command,
+    entry_fields,
+    role_arn,
+    run_awsrun,
+)
 from fakests import FakeSts, fake_sts
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
@@ -136,7 +144,7 @@ def test_killed_at_any_moment_of_a_refresh_leaves_a_usable_cache(home: Home, sts
         process.kill()
         process.wait(timeout=30)
         for entry in home.cache_entries():  # complete or absent, never half
-            assert json.loads(entry.read_text())["Version"] == 1
+            assert entry_fields(entry)["version"] == "2"
     after = run_awsrun(["prod", "--", *child_command()], {**home.env, "AWSRUN_LOCK_TIMEOUT": "5"})
 
     assert after.returncode == 0, after.stderr
@@ -179,7 +187,7 @@ def test_ctrl_c_at_the_mfa_prompt_exits_130_and_releases_the_lock(
     assert prompt.exitstatus == 130 or prompt.signalstatus == signal.SIGINT
     assert "Traceback" not in said
     assert after.returncode == 0, after.stderr
-    assert [json.loads(entry.read_text())["Version"] for entry in home.cache_entries()] == [1, 1]
+    assert [entry_fields(entry)["version"] for entry in home.cache_entries()] == ["2", "2"]
 
 
 def test_ctrl_c_while_waiting_for_the_lock_exits_130(home: Home, sts: LocalSts) -> None:

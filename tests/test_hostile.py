@@ -73,7 +73,7 @@ def test_a_cache_folder_open_to_others_is_refused(home: Home, sts: LocalSts) -> 
 def test_a_symlinked_entry_is_not_read_through(home: Home, sts: LocalSts, tmp_path: Path) -> None:
     run_awsrun(["prod", "--", "true"], home.env)
     (entry,) = home.cache_entries()
-    planted = tmp_path / "planted.json"
+    planted = tmp_path / "planted.ini"
     planted.write_bytes(entry.read_bytes())
     os.chmod(planted, 0o600)
     entry.unlink()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Home, awsrun_executable, role_arn, run_awsrun
+from conftest import Home, awsrun_executable, entry_fields, role_arn, run_awsrun
 from localsts import LocalSts
 
 EVERY_KIND = f"""
@@ -105,7 +105,7 @@ def test_awsruns_write_sets_the_entrys_mtime_to_its_expiry(home: Home, sts: Loca
     run_awsrun(["prod", "--", "true"], home.env)
 
     [entry] = home.cache_entries()
-    assert entry.stat().st_mtime == json.loads(entry.read_text())["ExpiresAt"]
+    assert entry.stat().st_mtime == int(entry_fields(entry)["expires_at"])
     assert entry.stat().st_ctime < entry.stat().st_mtime
 
 
@@ -120,7 +120,7 @@ def far_future_mtime(entry: Path) -> None:
 
 def edit(entry: Path) -> None:
     # New contents, written as an editor writes them: this version is not awsrun's.
-    entry.write_text(entry.read_text().replace('"Version": 1', '"Version": 9'))
+    entry.write_text(entry.read_text().replace("version = 2", "version = 9"))
 
 
 @pytest.mark.parametrize(
@@ -161,9 +161,11 @@ def test_clear_a_profile_leaves_the_rest(home: Home, sts: LocalSts) -> None:
 
 def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> None:
     run_awsrun(["prod", "--", "true"], home.env)
-    foreign = home.cache / "notes.json"
-    foreign.write_text("{}")
-    outside = home.path / "keep.json"
+    foreign = home.cache / "notes.ini"
+    foreign.write_text("[notes]\n")
+    version_1_entry = home.cache / f"{'a' * 64}.json"  # awsrun's own, from before INI entries
+    version_1_entry.write_text("{}")
+    outside = home.path / f"{'b' * 64}.ini"
     outside.write_text("{}")
 
     cleared = run_awsrun(["clear", "--all"], home.env)
@@ -171,6 +173,7 @@ def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> 
     assert cleared.returncode == 0, cleared.stderr
     assert "removed" in cleared.stdout
     assert home.cache_entries() == [foreign]
+    assert not version_1_entry.exists()
     assert not list(home.cache.glob("*.lock"))
     assert outside.exists()
     assert run_awsrun(["clear", "--all"], home.env).stdout.startswith("nothing to remove")

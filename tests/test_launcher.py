@@ -17,6 +17,7 @@ from conftest import (
     Home,
     awsrun_executable,
     child_command,
+    entry_fields,
     role_arn,
     run_awsrun,
     term_reaches_the_command,
@@ -140,13 +141,13 @@ def test_intermediate_roles_are_cached_and_shared(home: Home, sts: LocalSts) -> 
 def test_corrupt_cache_entry_is_a_miss(home: Home, sts: LocalSts) -> None:
     run_awsrun(["prod", "--", "true"], home.env)
     for entry in home.cache_entries():
-        entry.write_text('{"Version": 1, "AccessKeyId": "trunc')
+        entry.write_text("[awsrun-entry]\nversion = 2\naws_access_key_id = trunc")
 
     result = run_awsrun(["prod", "--", *child_command()], home.env)
 
     assert str(identity_of(result)["arn"]).startswith(ASSUMED_PROD)
     assert len(sts.assumed_roles()) == 2
-    assert all(json.loads(entry.read_text())["Version"] == 1 for entry in home.cache_entries())
+    assert all(entry_fields(entry)["version"] == "2" for entry in home.cache_entries())
 
 
 def test_editing_the_role_or_swapping_keys_never_reuses_old_credentials(

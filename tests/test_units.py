@@ -3,7 +3,6 @@ cache keys and files, freshness with an injected clock, the child's environment.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -276,33 +275,84 @@ def test_cache_round_trip_and_refusals(tmp_path: Path) -> None:
 
     assert cache.read("k", now=2000.0) == entry(5000.0)
     # A copy under another entry's name is not that entry.
-    (tmp_path / "c" / "other.json").write_bytes((tmp_path / "c" / "k.json").read_bytes())
-    os.chmod(tmp_path / "c" / "other.json", 0o600)
+    (tmp_path / "c" / "other.ini").write_bytes((tmp_path / "c" / "k.ini").read_bytes())
+    os.chmod(tmp_path / "c" / "other.ini", 0o600)
     assert cache.read("other", now=2000.0) is None
     # An expiry more than 36 h away is not something STS issues.
     cache.write("far", entry(2000.0 + 37 * 3600))
     assert cache.read("far", now=2000.0) is None
 
 
+def test_an_entry_is_ini_as_configparser_reads_it(tmp_path: Path) -> None:
+    import configparser
+
+    cache = Cache(str(tmp_path / "c"), Reporter())
+    cache.write("k", CachedEntry(Credentials("ASIA1", "se/cr+et=", None, 5000.0), 1000.0, "p q"))
+    parser = configparser.RawConfigParser()
+    parser.read(tmp_path / "c" / "k.ini")
+
+    assert dict(parser.items("awsrun-entry")) == {
+        "version": "2",
+        "key": "k",
+        "profile": "p q",
+        "obtained_at": "1000",
+        "expires_at": "5000",
+        "expiration": iso_utc(5000),
+        "aws_access_key_id": "ASIA1",
+        "aws_secret_access_key": "se/cr+et=",
+    }
+    assert cache.read("k", now=2000.0) == CachedEntry(
+        Credentials("ASIA1", "se/cr+et=", None, 5000), 1000, "p q"
+    )
+
+
+WHOLE_ENTRY = f"""[awsrun-entry]
+version = 2
+key = k
+obtained_at = 1000
+expires_at = 5000
+expiration = {iso_utc(5000)}
+aws_access_key_id = ASIA1
+aws_secret_access_key = secret
+"""
+
+
 @pytest.mark.parametrize(
     "content",
     [
         b"",
-        b"{",
-        b"[]",
-        b'{"Version": 2}',
+        b"[awsrun-entry",
         b"\xff\xfe",
-        json.dumps({"Version": 1, "Key": "k"}).encode(),
+        b"{}",
+        WHOLE_ENTRY.replace("version = 2", "version = 1").encode(),
+        WHOLE_ENTRY.replace("key = k", "key = j").encode(),
+        WHOLE_ENTRY.replace("expires_at = 5000", "expires_at = 5001").encode(),
+        WHOLE_ENTRY.replace("expires_at = 5000", "expires_at = 5e3").encode(),
+        WHOLE_ENTRY.replace("aws_secret_access_key = secret", "").encode(),
+        WHOLE_ENTRY.replace("[awsrun-entry]", "[default]").encode(),
+        (WHOLE_ENTRY + "aws_access_key_id = ASIA2\n").encode(),
+        WHOLE_ENTRY[: len(WHOLE_ENTRY) // 2].encode(),
     ],
 )
 def test_unreadable_entries_are_misses(tmp_path: Path, content: bytes) -> None:
     cache = Cache(str(tmp_path), Reporter())
     os.chmod(tmp_path, 0o700)
-    path = tmp_path / "k.json"
+    path = tmp_path / "k.ini"
     path.write_bytes(content)
     os.chmod(path, 0o600)
 
     assert cache.read("k", now=0.0) is None
+
+
+def test_the_whole_entry_those_misses_are_cut_from_is_a_hit(tmp_path: Path) -> None:
+    cache = Cache(str(tmp_path), Reporter())
+    os.chmod(tmp_path, 0o700)
+    (tmp_path / "k.ini").write_text(WHOLE_ENTRY)
+    os.chmod(tmp_path / "k.ini", 0o600)
+
+    assert cache.read("k", now=0.0) == CachedEntry(
+        Credentials("ASIA1", "secret", None, 5000), 1000, ""
+    )
 
 
 def test_a_folder_open_to_others_is_refused(
@@ -314,7 +364,7 @@ def test_a_folder_open_to_others_is_refused(
     cache = Cache(str(folder), Reporter())
     cache.write("k", entry(5000.0))
 
-    assert not (folder / "k.json").exists()
+    assert not (folder / "k.ini").exists()
     assert "chmod 700" in capsys.readouterr().err
 
 

@@ -61,7 +61,7 @@ def main() -> int:
         )
         print(f"STS AssumeRole calls in all: {len(sts.assumed_roles())}")
         cache = Path(home, ".cache", "awsrun")
-        print(f"cache: {cache} ({len(list(cache.glob('*.json')))} entry, mode 0600)")
+        print(f"cache: {cache} ({len(list(cache.glob('*.ini')))} entry, mode 0600)")
     return 0
 
 

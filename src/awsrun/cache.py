@@ -1,4 +1,4 @@
-"""The on-disk credential cache: one JSON file per credential set, private and atomic.
+"""The on-disk credential cache: one INI file per credential set, private and atomic.
 
 Files are 0600 in a 0700 folder owned by the user; a folder or file that is a symlink,
 another user's, or open to group/others is refused (as ssh's StrictModes does) and awsrun
@@ -16,6 +16,7 @@ import stat
 import sys
 
 from awsrun.credentials import Credentials, iso_utc
+from awsrun.ini import IniError, parse_ini
 from awsrun.report import Reporter
 
 TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
 
     from awsrun.profiles import Identity
 
-ENTRY_VERSION = 1
+# Version 1 was JSON, in `KEY.json` files; 2 is the INI of the AWS credentials file, which
+# awsrun reads anyway: importing json costs a cache hit more than half of Python's start.
+ENTRY_VERSION = 2
+_ENTRY_SECTION = "awsrun-entry"
 # STS never issues credentials that last longer than 36 hours: a later expiry is a forged
 # or corrupt entry, not a lucky one.
 MAX_LIFETIME_SECONDS = 36 * 3600
@@ -171,7 +175,7 @@ class Cache:
         return self._directory_ok(create=False)
 
     def path(self, key: str) -> str:
-        return f"{self._entry_prefix}{key}.json"
+        return f"{self._entry_prefix}{key}.ini"
 
     def read(self, key: str, now: float) -> CachedEntry | None:
         """The entry for `key`, or None when there is none or it cannot be trusted."""
@@ -201,7 +205,7 @@ class Cache:
     def expiry(self, key: str, now: float) -> float | None:
         """When the entry for `key` expires, or None when there is none or it cannot be
         trusted. From the file's mtime, where awsrun's own write set it to the expiry, so
-        that `awsrun list` needs one stat per entry rather than a read and a JSON decode."""
+        that `awsrun list` needs one stat per entry rather than a read and a parse."""
         if not self._directory_ok(create=False):
             return None
         path = self.path(key)
@@ -288,62 +292,48 @@ class Cache:
 
 
 def _encode(key: str, entry: CachedEntry) -> bytes:
-    import json
-
     credentials = entry.credentials
-    document = {
-        "Version": ENTRY_VERSION,
-        "Key": key,
-        "Profile": entry.profile,
-        "ObtainedAt": int(entry.obtained_at),
-        "AccessKeyId": credentials.access_key_id,
-        "SecretAccessKey": credentials.secret_access_key,
-        "SessionToken": credentials.session_token,
+    fields = {
+        "version": str(ENTRY_VERSION),
+        "key": key,
+        # For people who look; a line break would end the value early.
+        "profile": entry.profile.replace("\n", " "),
+        "obtained_at": str(int(entry.obtained_at)),
         # Seconds since the epoch for awsrun (no date parsing on a cache hit), and the same
         # instant as ISO 8601 for people and for the command's AWS_CREDENTIAL_EXPIRATION.
-        "ExpiresAt": int(credentials.expires_at or 0),
-        "Expiration": credentials.expiration_iso,
+        "expires_at": str(int(credentials.expires_at or 0)),
+        "expiration": credentials.expiration_iso,
+        "aws_access_key_id": credentials.access_key_id,
+        "aws_secret_access_key": credentials.secret_access_key,
+        "aws_session_token": credentials.session_token,
     }
-    return json.dumps(document, indent=1).encode()
+    lines = [f"[{_ENTRY_SECTION}]"]
+    lines += [f"{name} = {value}" for name, value in fields.items() if value is not None]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _decode(raw: bytes, key: str, now: float) -> CachedEntry | None:
     """The entry in `raw`, or None for anything truncated, foreign, or of another version."""
-    import json  # here, not at the top: `awsrun list` never decodes an entry
-
     try:
-        document = json.loads(raw)
-        if (
-            not isinstance(document, dict)
-            or document.get("Version") != ENTRY_VERSION
-            # A file copied over from another entry's name is not this entry.
-            or document.get("Key") != key
-        ):
-            return None
-        access_key_id = document["AccessKeyId"]
-        secret = document["SecretAccessKey"]
-        token = document["SessionToken"]
-        if not (
-            isinstance(access_key_id, str)
-            and access_key_id
-            and isinstance(secret, str)
-            and secret
-            and (token is None or isinstance(token, str))
-        ):
-            return None
-        expires_at = document["ExpiresAt"]
-        obtained_at = document["ObtainedAt"]
-        if not (isinstance(expires_at, int) and isinstance(obtained_at, int)):
-            return None
-        # Both spellings of the expiry must agree, or the file was edited or damaged.
-        if document["Expiration"] != iso_utc(expires_at):
-            return None
-        profile = str(document.get("Profile", ""))
-    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError):
+        fields = parse_ini(raw.decode())[_ENTRY_SECTION]
+    except (UnicodeDecodeError, IniError, KeyError):
         return None
+    if fields.get("version") != str(ENTRY_VERSION) or fields.get("key") != key:
+        return None  # another version, or a file copied over from another entry's name
+    access_key_id = fields.get("aws_access_key_id")
+    secret = fields.get("aws_secret_access_key")
+    expires_text = fields.get("expires_at", "")
+    obtained_text = fields.get("obtained_at", "")
+    if not (access_key_id and secret and expires_text.isdecimal() and obtained_text.isdecimal()):
+        return None
+    expires_at = int(expires_text)
     if expires_at - now > MAX_LIFETIME_SECONDS:
         return None
-    return CachedEntry(Credentials(access_key_id, secret, token, expires_at), obtained_at, profile)
+    # Both spellings of the expiry must agree, or the file was edited or damaged.
+    if fields.get("expiration") != iso_utc(expires_at):
+        return None
+    credentials = Credentials(access_key_id, secret, fields.get("aws_session_token"), expires_at)
+    return CachedEntry(credentials, int(obtained_text), fields.get("profile", ""))
 
 
 __all__ = [

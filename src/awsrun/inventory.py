@@ -133,7 +133,7 @@ def clear_all(cache: Cache) -> list[str]:
 
 def _is_awsruns_own(name: str) -> bool:
     stem, _, suffix = name.partition(".")
-    if suffix in ("json", "lock"):
+    if suffix in ("ini", "lock", "json"):  # .json: entries of version 1
         return len(stem) == 64 and all(char in "0123456789abcdef" for char in stem)
     # mkstemp leftovers of a write that was killed: `.<16 hex>.<random>.tmp`
     return not stem and name.endswith(".tmp") and len(name.split(".")) == 4
