@@ -54,12 +54,12 @@ def cache_dir(environ: Mapping[str, str]) -> str:
 # CPython's own SHA-256, which hashlib falls back to; importing hashlib loads OpenSSL, which
 # costs a cache hit a quarter of the interpreter's start-up time.
 try:
-    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found, unused-ignore]  # 3.12+
-except ImportError:
-    try:
-        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found, no-redef, unused-ignore]
-    except ImportError:
-        from hashlib import sha256 as _sha256  # type: ignore[assignment, unused-ignore]
+    if sys.version_info >= (3, 12):
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found, unused-ignore]
+    else:
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # a Python built without them
+    from hashlib import sha256 as _sha256  # type: ignore[assignment, unused-ignore]
 
 
 def entry_key(identity: Identity) -> str:

@@ -36,13 +36,13 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
     owner: dict[str, str] | None = None
     option = ""
     more: list[str] = []
+    blank_lines = 0
     indent_level = 0
     first_error: IniError | None = None
     for lineno, line in enumerate(text.split("\n"), start=1):
         value = line.strip()
         if not value:
-            if owner is not None:
-                more.append("")  # kept only if the value goes on
+            blank_lines += 1  # part of the value only if an indented line follows
             continue
         if value[0] in "#;":
             continue
@@ -51,11 +51,14 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
         indent = 0 if line[0] == value[0] else len(line) - len(line.lstrip())
         if owner is not None:
             if indent > indent_level:
+                more += [""] * blank_lines
                 more.append(value)
+                blank_lines = 0
                 continue
             if more:
                 owner[option] = _continued(owner[option], more)
                 more = []
+        blank_lines = 0
         indent_level = indent
         if value[0] == "[" and (end := value.rfind("]")) >= 2:
             section_name = value[1:end]
@@ -94,7 +97,6 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
 
 
 def _continued(first: str, more: list[str]) -> str:
-    # Blank lines inside a value are kept, trailing ones dropped.
     return "\n".join([first, *more]).rstrip()
 
 
