@@ -121,10 +121,9 @@ def test_cache_hit_imports_no_boto3_filelock_or_json(home: Home, sts: LocalSts) 
     imported = {line.split("|")[-1].strip() for line in hit.stderr.splitlines() if "|" in line}
     assert "awsrun.cache" in imported  # the probe works: awsrun's own modules are listed
     # json (with re, enum and collections) would cost a hit more than half of Python's start.
+    # Not re itself: the entry-point script of older pips imports it before awsrun starts.
     assert not {
-        name
-        for name in imported
-        if name.split(".")[0] in {"boto3", "botocore", "filelock", "json", "re", "collections"}
+        name for name in imported if name.split(".")[0] in {"boto3", "botocore", "filelock", "json"}
     }
     assert len(sts.assumed_roles()) == 1
 
