@@ -170,6 +170,9 @@ class Cache:
         self._checked = True
         return True
 
+    def _ignore(self, path: str, why: str) -> None:
+        self._reporter.warn(f"ignoring cache entry {path}: {why}")
+
     def is_usable(self) -> bool:
         """The folder exists and is safe to keep secrets in (warns once when it is not)."""
         return self._directory_ok(create=False)
@@ -187,12 +190,12 @@ class Cache:
         except FileNotFoundError:
             return None
         except OSError as error:
-            self._reporter.warn(f"ignoring cache entry {path}: {error.strerror}")
+            self._ignore(path, error.strerror or str(error))
             return None
         try:
             problem = _private_problem(os.fstat(fd), want_dir=False)
             if problem:
-                self._reporter.warn(f"ignoring cache entry {path}: it {problem}; remove it")
+                self._ignore(path, f"it {problem}; remove it")
                 return None
             raw = os.read(fd, 1 << 16)
         finally:
@@ -214,11 +217,11 @@ class Cache:
         except FileNotFoundError:
             return None
         except OSError as error:
-            self._reporter.warn(f"ignoring cache entry {path}: {error.strerror}")
+            self._ignore(path, error.strerror or str(error))
             return None
         problem = _private_problem(st, want_dir=False)
         if problem:
-            self._reporter.warn(f"ignoring cache entry {path}: it {problem}; remove it")
+            self._ignore(path, f"it {problem}; remove it")
             return None
         # awsrun's write leaves an mtime (the expiry) later than the ctime (the write). Any
         # other write (an editor, `touch`, a plain copy) leaves the mtime no later than the

@@ -108,9 +108,9 @@ def clear(
         wanted = [identities[-1]]
         if include_mfa and chain.mfa_serial is not None:
             wanted.append(identities[1])  # after the root: the MFA session
-        for identity in wanted:
-            if identity is not None and cache.delete(entry_key(identity)):
-                removed.append(cache.path(entry_key(identity)))
+        for key in (entry_key(identity) for identity in wanted if identity is not None):
+            if cache.delete(key):
+                removed.append(cache.path(key))
     return removed
 
 
