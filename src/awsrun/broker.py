@@ -17,7 +17,14 @@ from awsrun.credentials import Credentials
 from awsrun.durations import format_duration
 from awsrun.errors import ConfigError
 from awsrun.mfa import mfa_code
-from awsrun.profiles import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
+from awsrun.profiles import (
+    Boto3Profile,
+    Chain,
+    CredentialSource,
+    RoleHop,
+    StaticKeys,
+    session_region,
+)
 from awsrun.report import Reporter
 
 # Importing `typing` costs a cache hit more than this whole module, and `collections.abc`
@@ -34,15 +41,13 @@ DEFAULT_MIN_TTL_SECONDS = 15 * 60
 DEFAULT_MFA_DURATION_SECONDS = 12 * 3600
 # A source only has to sign the next call, not last through the command.
 SOURCE_MIN_TTL_SECONDS = 5 * 60
-# AWS caps a role assumed with another role's credentials at one hour.
-ROLE_CHAINING_MAX_SECONDS = 3600
 
 
 class Options:
     """What the command line asks of the credentials."""
 
     __slots__ = (
-        "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh",
+        "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh", "region",
         "session_name",
     )  # fmt: skip
 
@@ -53,6 +58,7 @@ class Options:
         refresh: bool = False,
         duration: int | None = None,
         session_name: str | None = None,
+        region: str | None = None,
         mfa_code: str | None = None,
         mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
@@ -61,6 +67,8 @@ class Options:
         self.refresh = refresh
         self.duration = duration
         self.session_name = session_name
+        # --region: the session's region, as the AWS CLI's --region is.
+        self.region = region
         self.mfa_code = mfa_code
         self.mfa_duration = mfa_duration
         self.lock_timeout = lock_timeout
@@ -72,6 +80,7 @@ class Options:
             min_ttl=self.min_ttl,
             duration=self.duration,
             session_name=self.session_name,
+            region=self.region,
             mfa_duration=self.mfa_duration,
             lock_timeout=self.lock_timeout,
         )
@@ -81,7 +90,7 @@ class Options:
 
 
 class _Step:
-    __slots__ = ("fetch", "identity", "label")
+    __slots__ = ("fetch", "identity", "label", "renewed_by_refresh")
 
     def __init__(
         self,
@@ -90,22 +99,14 @@ class _Step:
         # (keys already in a file or in the environment).
         identity: Identity | None,
         fetch: Callable[[Credentials | None], Credentials],
+        *,
+        # --refresh renews every step but an MFA session, which would need a new code.
+        renewed_by_refresh: bool = True,
     ) -> None:
         self.label = label
         self.identity = identity
         self.fetch = fetch
-
-
-def default_session_name() -> str:
-    import getpass
-    import re
-
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        return "awsrun"
-    # RoleSessionName allows [\w+=,.@-], 2 to 64 characters; CloudTrail shows it.
-    return re.sub(r"[^\w+=,.@-]", "-", f"awsrun-{user}")[:64]
+        self.renewed_by_refresh = renewed_by_refresh
 
 
 class Broker:
@@ -128,6 +129,8 @@ class Broker:
         self._now = now
         self._started = now()
         self._sts_client = sts
+        # The region that signs every STS call of the chain, and the command's.
+        self.region = session_region(chain.files, chain.profile, options.region)
         self._steps = self._plan()
 
     def credentials(self) -> Credentials:
@@ -138,7 +141,8 @@ class Broker:
     def _plan(self) -> list[_Step]:
         chain = self._chain
         root = chain.root
-        identities = chain.identities()
+        options = self._options
+        identities = chain.identities(session_name=options.session_name, duration=options.duration)
         steps = [self._root_step(identities[0])]
         serial = chain.mfa_serial
         if serial is not None:
@@ -148,6 +152,7 @@ class Broker:
                     f"MFA session of {root.profile!r} ({serial})",
                     identities[len(steps)],
                     lambda signer: self._mfa_session(signer, root, serial),
+                    renewed_by_refresh=False,
                 )
             )
         for position, hop in enumerate(chain.hops):
@@ -169,7 +174,7 @@ class Broker:
             return _Step(
                 f"{root.kind} profile {root.profile!r}",
                 identity,
-                lambda _: self._sts().profile_credentials(root.profile),
+                lambda _: self._sts().profile_credentials(root.profile, root.kind, self.region),
             )
         if root.source == "Environment":
             return _Step("keys in the environment", None, lambda _: self._environment_keys(root))
@@ -201,7 +206,8 @@ class Broker:
         if not is_top:
             margin = min(margin, SOURCE_MIN_TTL_SECONDS)
         # --refresh: only what another process fetched after this run started will do.
-        not_before = self._started if is_top and self._options.refresh else None
+        refresh = self._options.refresh and step.renewed_by_refresh
+        not_before = self._started if refresh else None
         hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
         if hit is not None:
             return hit
@@ -280,7 +286,9 @@ class Broker:
         if self._sts_client is None:
             from awsrun.sts import Sts
 
-            self._sts_client = Sts(self._chain.profile)
+            self._sts_client = Sts(
+                self._chain.profile, endpoint_configured=self._chain.endpoint is not None
+            )
         return self._sts_client
 
     def _environment_keys(self, root: CredentialSource) -> Credentials:
@@ -291,7 +299,9 @@ class Broker:
                 f"profile {root.profile!r} has credential_source = Environment, but "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
             )
-        return Credentials(access_key_id, secret, self._environ.get("AWS_SESSION_TOKEN") or None)
+        # botocore takes the older AWS_SECURITY_TOKEN first.
+        token = self._environ.get("AWS_SECURITY_TOKEN") or self._environ.get("AWS_SESSION_TOKEN")
+        return Credentials(access_key_id, secret, token or None)
 
     def _mfa_session(
         self, signer: Credentials | None, root: StaticKeys, serial: str
@@ -310,7 +320,7 @@ class Broker:
             serial=serial,
             code=code,
             duration_seconds=duration,
-            region=self._chain.region,
+            region=self.region,
             source=f"profile {root.profile!r}",
         )
 
@@ -318,14 +328,17 @@ class Broker:
         from awsrun.sts import RoleRequest
 
         chain = self._chain
-        is_top = position == len(chain.hops) - 1
-        duration = (self._options.duration if is_top else None) or hop.duration_seconds
-        if duration and duration > ROLE_CHAINING_MAX_SECONDS and self._is_chained(position):
+        options = self._options
+        asked = chain.hop_request(
+            position, session_name=options.session_name, duration=options.duration
+        )
+        duration = asked.duration_seconds
+        if asked.asked_seconds is not None:
             self._reporter.warn(
                 f"role {hop.profile!r} is assumed from another role's session, and AWS caps "
-                f"such a session at 1h: asking for 1h instead of {format_duration(duration)}"
+                f"such a session at 1h: asking for 1h instead of "
+                f"{format_duration(asked.asked_seconds)}"
             )
-            duration = ROLE_CHAINING_MAX_SECONDS
         serial = token = None
         if hop.mfa_serial and hop.mfa_serial != chain.mfa_serial:
             # No MFA session covers this device (the source is not long-term keys): STS
@@ -334,31 +347,17 @@ class Broker:
             token = mfa_code(
                 serial,
                 profile=chain.profile,
-                given=self._options.mfa_code,
+                given=options.mfa_code,
                 process=hop.mfa_process or chain.mfa_process,
             )
-        session_name = (
-            (self._options.session_name if is_top else None)
-            or hop.role_session_name
-            or default_session_name()
-        )
+        session_name = asked.session_name
         request = RoleRequest(hop.role_arn, session_name, duration, hop.external_id, serial, token)
         self._reporter.info(
             f"STS AssumeRole {hop.role_arn} as {session_name!r}"
             + (f" for {format_duration(duration)}" if duration else "")
         )
         return self._sts().assume_role(
-            signer, request, region=hop.region or chain.region, source=self._source_label(position)
-        )
-
-    def _is_chained(self, position: int) -> bool:
-        if position > 0:
-            return True
-        root = self._chain.root
-        return (
-            self._chain.mfa_serial is None
-            and not isinstance(root, StaticKeys)
-            and root.is_role_session
+            signer, request, region=self.region, source=self._source_label(position)
         )
 
     def _source_label(self, position: int) -> str:
@@ -384,10 +383,8 @@ def lock_timeout_from(environ: Mapping[str, str]) -> float:
 __all__ = [
     "DEFAULT_MFA_DURATION_SECONDS",
     "DEFAULT_MIN_TTL_SECONDS",
-    "ROLE_CHAINING_MAX_SECONDS",
     "SOURCE_MIN_TTL_SECONDS",
     "Broker",
     "Options",
-    "default_session_name",
     "lock_timeout_from",
 ]

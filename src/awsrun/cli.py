@@ -20,18 +20,23 @@ if TYPE_CHECKING:
     from awsrun.broker import Options
     from awsrun.report import Reporter
 
-_ENVIRONMENT = """\
-environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE, AWS_ENDPOINT_URL,
-  AWS_ENDPOINT_URL_STS, AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
-environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+_ENVIRONMENT_READ = """\
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_DEFAULT_PROFILE,
+  AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWSRUN_CACHE_DIR,
+  AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
+"""
+_ENVIRONMENT = f"""\
+{_ENVIRONMENT_READ}environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
   AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
 environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
 """
 _CREDENTIAL_OPTIONS = """\
   --min-ttl DURATION     use cached credentials only with this much time left (15m)
-  --refresh              fetch new credentials whatever the cache holds
+  --refresh              renew every role of the chain whatever the cache holds (a cached
+                         MFA session is kept: no new code)
   --duration DURATION    session length for a new role session (e.g. 2h, 90m, 3600)
-  --region REGION        the command's AWS_REGION / AWS_DEFAULT_REGION
+  --region REGION        the region of the STS calls and the command's AWS_REGION /
+                         AWS_DEFAULT_REGION (else AWS_DEFAULT_REGION, else the profile's)
   --session-name NAME    RoleSessionName for a new role session
   --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
   --mfa-duration DURATION  length of the MFA session that serves every role (12h)
@@ -94,9 +99,7 @@ so that any SDK or tool can use it. MFA prompts go to /dev/tty.
 
 options:
 {_CREDENTIAL_OPTIONS}
-{_ENVIRONMENT.splitlines()[0]}
-{_ENVIRONMENT.splitlines()[1]}
-""",
+{_ENVIRONMENT_READ}""",
     "list": f"""\
 usage: awsrun list [--json]
 
@@ -110,9 +113,7 @@ Reads the cache only: no STS call.
 options:
   --json                 one JSON array, for scripts
 
-{_ENVIRONMENT.splitlines()[0]}
-{_ENVIRONMENT.splitlines()[1]}
-""",
+{_ENVIRONMENT_READ}""",
     "clear": """\
 usage: awsrun clear [--mfa] PROFILE [PROFILE...] | awsrun clear --all
 
@@ -239,12 +240,16 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
             )
         if invocation.words:
             return invocation.words[0]
-    return (
-        invocation.profile
-        or environ.get("AWS_PROFILE")
-        or environ.get("AWS_DEFAULT_PROFILE")
-        or "default"
-    )
+    if invocation.profile:
+        return invocation.profile
+    # botocore's order: the first of these that is set, even to nothing.
+    for variable in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):
+        name = environ.get(variable)
+        if name is not None:
+            if not name:
+                raise UsageError(f"{variable} is set but empty: unset it, or name a profile")
+            return name
+    return "default"
 
 
 def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Options:
@@ -264,6 +269,7 @@ def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> O
     return Options(
         refresh="refresh" in invocation.flags,
         session_name=values.get("session_name"),
+        region=values.get("region"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
         **durations,
@@ -308,8 +314,7 @@ def _run_with_credentials(
             )
         )
         return 0
-    region = invocation.values.get("region") or chain.region
-    variables = credential_variables(credentials, region=region, profile=profile)
+    variables = credential_variables(credentials, region=broker.region, profile=profile)
     if invocation.action == "env":
         sys.stdout.write(FORMATS[output_format].render(variables, removed_variables(variables)))
         return 0

@@ -8,6 +8,7 @@ wins over static keys in it, while in a source profile static keys win over `rol
 from __future__ import annotations
 
 import os
+import stat
 
 from awsrun.errors import ConfigError
 from awsrun.ini import IniError, parse_ini
@@ -26,20 +27,23 @@ if TYPE_CHECKING:
 # Settings that hold secrets: never part of a cache key, a message or a log line.
 SECRET_SETTINGS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
-# Profile settings that mean "boto3 knows how to get credentials for this".
-_BOTO3_SETTINGS = {
-    "sso_session": "sso",
-    "sso_start_url": "sso",
-    "credential_process": "process",
-    "web_identity_token_file": "web-identity",
-    "login_session": "login",
-}
+# AWS caps a role assumed with another role's credentials at one hour.
+ROLE_CHAINING_MAX_SECONDS = 3600
+# What STS accepts as DurationSeconds for AssumeRole: 15 minutes to 12 hours.
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 12 * 3600
 
 
 class ConfigFiles:
-    """The merged profiles of both files, and which files were read (for messages)."""
+    """Both files as botocore sees them: `profiles` merged key by key (the credentials file
+    over the config file), as every setting but the keys is read; each file's own sections,
+    since botocore takes a profile's keys from one file as a unit; and the environment they
+    were read in (endpoint variables, the default region)."""
 
-    __slots__ = ("config_path", "credentials_path", "profiles", "sso_sessions")
+    __slots__ = (
+        "config_path", "config_sections", "credentials_path", "credentials_sections",
+        "environ", "profiles", "services", "sso_sessions",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -47,14 +51,29 @@ class ConfigFiles:
         credentials_path: str,
         profiles: Mapping[str, Mapping[str, str]],
         sso_sessions: Mapping[str, Mapping[str, str]],
+        *,
+        config_sections: Mapping[str, Mapping[str, str]] | None = None,
+        credentials_sections: Mapping[str, Mapping[str, str]] | None = None,
+        services: Mapping[str, Mapping[str, str]] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config_path = config_path
         self.credentials_path = credentials_path
         self.profiles = profiles
         self.sso_sessions = sso_sessions
+        self.config_sections = profiles if config_sections is None else config_sections
+        self.credentials_sections = credentials_sections or {}
+        self.services = services or {}
+        self.environ = environ or {}
 
     def describe(self) -> str:
         return f"{self.config_path} and {self.credentials_path}"
+
+    def path_of(self, profile: str, setting: str) -> str:
+        """The file a profile's merged setting comes from, for messages."""
+        if setting in self.credentials_sections.get(profile, {}):
+            return self.credentials_path
+        return self.config_path
 
 
 # The chain's parts are plain classes, not dataclasses: they are built on every cache hit,
@@ -149,8 +168,8 @@ class RoleHop:
     """One AssumeRole: the role profile's own settings."""
 
     __slots__ = (
-        "duration_seconds", "external_id", "mfa_process", "mfa_serial", "profile", "region",
-        "role_arn", "role_session_name",
+        "duration_seconds", "external_id", "mfa_process", "mfa_serial", "profile", "role_arn",
+        "role_session_name",
     )  # fmt: skip
 
     def __init__(
@@ -163,7 +182,6 @@ class RoleHop:
         mfa_serial: str | None = None,
         mfa_process: str | None = None,
         duration_seconds: int | None = None,
-        region: str | None = None,
     ) -> None:
         self.profile = profile
         self.role_arn = role_arn
@@ -172,27 +190,44 @@ class RoleHop:
         self.mfa_serial = mfa_serial
         self.mfa_process = mfa_process
         self.duration_seconds = duration_seconds
-        self.region = region
 
     def __repr__(self) -> str:
         return f"RoleHop(profile={self.profile!r}, role_arn={self.role_arn!r})"
 
-    def identity(self, source: Identity) -> Identity:
+    def identity(
+        self, source: Identity, session_name: str, duration: int | None, endpoint: str | None
+    ) -> Identity:
+        # Everything the AssumeRole request carries, as sent: another session name, length
+        # or endpoint is another session.
         return (
             ("kind", "role"),
             ("profile", self.profile),
             ("role_arn", self.role_arn),
-            ("role_session_name", self.role_session_name),
+            ("role_session_name", session_name),
+            ("duration_seconds", None if duration is None else str(duration)),
             ("external_id", self.external_id),
             ("mfa_serial", self.mfa_serial),
+            ("endpoint", endpoint),
             ("source", source),
         )
+
+
+class HopRequest:
+    """What one AssumeRole asks for, less the signer and an MFA code."""
+
+    __slots__ = ("asked_seconds", "duration_seconds", "session_name")
+
+    def __init__(self, session_name: str, duration_seconds: int | None, asked: int | None) -> None:
+        self.session_name = session_name
+        self.duration_seconds = duration_seconds
+        # The length asked for when AWS's cap on chained roles lowered it, else None.
+        self.asked_seconds = asked
 
 
 class Chain:
     """How the named profile's credentials are made: a root, then role hops, root first."""
 
-    __slots__ = ("files", "hops", "profile", "region", "root")
+    __slots__ = ("endpoint", "files", "hops", "profile", "region", "root")
 
     def __init__(
         self,
@@ -201,12 +236,16 @@ class Chain:
         hops: tuple[RoleHop, ...],
         region: str | None,
         files: ConfigFiles,
+        endpoint: str | None = None,
     ) -> None:
         self.profile = profile
         self.root = root
         self.hops = hops
+        # The named profile's own `region` setting; session_region() says which one is used.
         self.region = region
         self.files = files
+        # The STS endpoint URL configured for the profile, as botocore picks it, or None.
+        self.endpoint = endpoint
 
     @property
     def mfa_serial(self) -> str | None:
@@ -222,18 +261,54 @@ class Chain:
             return root.mfa_serial
         return next((hop.mfa_serial for hop in self.hops if hop.mfa_serial), None)
 
-    def identities(self) -> list[Identity | None]:
+    def is_chained(self, position: int) -> bool:
+        """Whether the hop's role is assumed with another role's session (AWS caps those)."""
+        if position > 0:
+            return True
+        root = self.root
+        return self.mfa_serial is None and not isinstance(root, StaticKeys) and root.is_role_session
+
+    def hop_request(
+        self, position: int, *, session_name: str | None = None, duration: int | None = None
+    ) -> HopRequest:
+        """The request of hop `position`; `session_name` and `duration` (the command line's)
+        apply to the named profile's own role only."""
+        hop = self.hops[position]
+        is_top = position == len(self.hops) - 1
+        name = (
+            (session_name if is_top else None)
+            or hop.role_session_name
+            or default_session_name(self.files.environ)
+        )
+        asked = (duration if is_top else None) or hop.duration_seconds
+        if asked and asked > ROLE_CHAINING_MAX_SECONDS and self.is_chained(position):
+            return HopRequest(name, ROLE_CHAINING_MAX_SECONDS, asked)
+        return HopRequest(name, asked, None)
+
+    def identities(
+        self, *, session_name: str | None = None, duration: int | None = None
+    ) -> list[Identity | None]:
         """What decides each step's credentials, root first: the root, the MFA session if
         any, then each role. None for a root whose keys are not cached (they are in a file
         or in the environment already)."""
         root = self.root
         source = root.identity()
+        if isinstance(root, Boto3Profile):
+            source += (("endpoint", self.endpoint),)
         steps: list[Identity | None] = [source if isinstance(root, Boto3Profile) else None]
         if self.mfa_serial is not None:
-            source = (("kind", "mfa-session"), ("serial", self.mfa_serial), ("source", source))
+            source = (
+                ("kind", "mfa-session"),
+                ("serial", self.mfa_serial),
+                ("endpoint", self.endpoint),
+                ("source", source),
+            )
             steps.append(source)
-        for hop in self.hops:
-            source = hop.identity(source)
+        for position, hop in enumerate(self.hops):
+            request = self.hop_request(position, session_name=session_name, duration=duration)
+            source = hop.identity(
+                source, request.session_name, request.duration_seconds, self.endpoint
+            )
             steps.append(source)
         return steps
 
@@ -246,31 +321,132 @@ class Chain:
         return next((process for process in candidates if process), None)
 
 
+_SESSION_NAME_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-"
+)
+_default_session_names: dict[str, str] = {}
+
+
+def default_session_name(environ: Mapping[str, str]) -> str:
+    """`awsrun-$USER` in the characters RoleSessionName allows (ASCII letters and digits,
+    `_+=,.@-`), at most 64 of them: CloudTrail shows it. The user is found as
+    getpass.getuser() finds it, without importing getpass (it loads contextlib)."""
+    user = next(
+        (environ[name] for name in ("LOGNAME", "USER", "LNAME", "USERNAME") if environ.get(name)),
+        None,
+    )
+    if user is None:
+        import pwd
+
+        try:
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            return "awsrun"
+    name = _default_session_names.get(user)
+    if name is None:
+        name = "".join(c if c in _SESSION_NAME_CHARACTERS else "-" for c in f"awsrun-{user}")
+        name = _default_session_names[user] = name[:64]
+    return name
+
+
+def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
+    """The region of botocore's session for the profile, which signs every STS call of the
+    chain and is the command's: `--region` (as the AWS CLI's own), else AWS_DEFAULT_REGION,
+    else the named profile's `region`. botocore reads no AWS_REGION."""
+    if override:
+        return override
+    region = files.environ.get("AWS_DEFAULT_REGION")
+    if region is not None:
+        if not region.strip():  # botocore builds the URL `https://sts..amazonaws.com`
+            raise ConfigError("AWS_DEFAULT_REGION is set but empty: unset it, or give it a region")
+        return region
+    return files.profiles.get(profile, {}).get("region") or None
+
+
+def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:
+    """The STS endpoint URL configured for the profile, in botocore's order: the
+    service's variable, the global one, the profile's `services` section, its
+    `endpoint_url`; none when configured endpoints are turned off."""
+    environ = files.environ
+    settings = files.profiles.get(profile, {})
+    ignore = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+    if ignore is None:
+        ignore = settings.get("ignore_configured_endpoint_urls", "")
+    if ignore.lower() == "true":
+        return None
+    service = None
+    section_name = settings.get("services")
+    if section_name is not None:
+        section = files.services.get(section_name)
+        if not section:
+            raise ConfigError(
+                f"profile {profile!r} names services = {section_name!r}, but "
+                f"{files.config_path} has no [services {section_name}] section"
+            )
+        service = _nested(section.get("sts", "")).get("endpoint_url")
+    return (
+        environ.get("AWS_ENDPOINT_URL_STS")
+        or environ.get("AWS_ENDPOINT_URL")
+        or service
+        or settings.get("endpoint_url")
+        or None
+    )
+
+
+def _nested(value: str) -> dict[str, str]:
+    """An indented block of `key = value` lines, as botocore reads one (its syntax was
+    checked when the file was read)."""
+    pairs = (line.split("=", 1) for line in value.split("\n") if line.strip())
+    return {key.strip(): rest.strip() for key, rest in pairs}
+
+
 def config_paths(environ: Mapping[str, str]) -> tuple[str, str]:
-    config = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-    credentials = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    # Set but empty means no file, as in botocore (os.path.isfile("") is false).
+    config = environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    credentials = environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
     return (
         os.path.expanduser(os.path.expandvars(config)),
         os.path.expanduser(os.path.expandvars(credentials)),
     )
 
 
-def _read_ini(path: str) -> dict[str, dict[str, str]]:
+def _read_ini(path: str, variable: str) -> dict[str, dict[str, str]]:
+    if not path:
+        return {}
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"{path} is a folder, not a file: point {variable} at the file")
+    if not stat.S_ISREG(st.st_mode):
+        return {}  # botocore reads only regular files: /dev/null, a pipe are no file
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-    except FileNotFoundError:
-        return {}
     except UnicodeDecodeError:
         raise ConfigError(f"cannot read {path}: it is not UTF-8 text") from None
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from None
     try:
-        return parse_ini(text)
+        sections = parse_ini(text)
     except IniError as error:
         # The message names the line by number only: a line of a credentials file can
         # hold a secret.
         raise ConfigError(f"cannot parse {path}: {error}; fix the file's INI syntax") from None
+    for section, values in sections.items():
+        for option, value in values.items():
+            # botocore reads a value that starts on the next line as `key = value` lines,
+            # and refuses the whole file when one of them is not.
+            if value[:1] == "\n" and not all("=" in line for line in value.split("\n")[1:]):
+                raise ConfigError(
+                    f"cannot parse {path}: the value of {option!r} in [{section}] is an "
+                    "indented block whose lines are not `key = value`; write the value on "
+                    "the line of its key"
+                )
+    return sections
 
 
 def section_words(section: str) -> list[str]:
@@ -290,24 +466,40 @@ def section_words(section: str) -> list[str]:
 
 
 def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:
-    """Both files merged as botocore merges them: in the config file `[default]` and
+    """Both files as botocore reads them: in the config file `[default]` and
     `[profile NAME]` (any section starting with "profile" whose name is two words), a later
     section replacing an earlier one of the same name; then the credentials file's sections,
     by their plain names, overriding the config key by key."""
     config_path, credentials_path = config_paths(environ)
-    profiles: dict[str, dict[str, str]] = {}
+    config: dict[str, dict[str, str]] = {}
     sso_sessions: dict[str, dict[str, str]] = {}
-    for section, values in _read_ini(config_path).items():
+    services: dict[str, dict[str, str]] = {}
+    for section, values in _read_ini(config_path, "AWS_CONFIG_FILE").items():
         if section == "default":
-            profiles["default"] = values
-        elif section.startswith(("profile", "sso-session")):
+            config["default"] = values
+        elif section.startswith(("profile", "sso-session", "services")):
             words = section_words(section)
             if len(words) == 2:
-                into = profiles if section.startswith("profile") else sso_sessions
-                into[words[1]] = values
-    for section, values in _read_ini(credentials_path).items():
-        profiles.setdefault(section, {}).update(values)
-    return ConfigFiles(config_path, credentials_path, profiles, sso_sessions)
+                if section.startswith("profile"):
+                    config[words[1]] = values
+                elif section.startswith("sso-session"):
+                    sso_sessions[words[1]] = values
+                else:
+                    services[words[1]] = values
+    credentials = _read_ini(credentials_path, "AWS_SHARED_CREDENTIALS_FILE")
+    profiles = dict(config)
+    for section, values in credentials.items():
+        profiles[section] = {**config[section], **values} if section in config else values
+    return ConfigFiles(
+        config_path,
+        credentials_path,
+        profiles,
+        sso_sessions,
+        config_sections=config,
+        credentials_sections=credentials,
+        services=services,
+        environ=environ,
+    )
 
 
 def _unknown_profile(name: str, files: ConfigFiles) -> ConfigError:
@@ -320,49 +512,91 @@ def _unknown_profile(name: str, files: ConfigFiles) -> ConfigError:
     return ConfigError(f"profile {name!r} is not in {files.describe()}{hint}")
 
 
-def _static_keys(name: str, settings: Mapping[str, str], files: ConfigFiles) -> StaticKeys:
-    access_key_id = settings.get("aws_access_key_id", "").strip()
-    secret = settings.get("aws_secret_access_key", "").strip()
-    if not access_key_id or not secret:
-        missing = "aws_access_key_id" if not access_key_id else "aws_secret_access_key"
-        raise ConfigError(f"profile {name!r} has no {missing} in {files.describe()}")
+def _setting(
+    files: ConfigFiles,
+    profile: str,
+    settings: Mapping[str, str],
+    name: str,
+    *,
+    empty_ok: bool = False,
+    path: str | None = None,
+) -> str | None:
+    """A profile's setting as botocore would use it, or None where it is not set. A value
+    that botocore would send as it is but AWS cannot take (empty, or on several lines) is
+    refused here, with the file and the fix."""
+    value = settings.get(name)
+    if value is None or (value and "\n" not in value) or (empty_ok and not value):
+        return value
+    where = f"profile {profile!r} in {path or files.path_of(profile, name)}"
+    if not value:
+        raise ConfigError(f"{name} of {where} is empty: give it a value or remove the line")
+    raise ConfigError(
+        f"{name} of {where} goes on over several lines: write the value on the line of its key"
+    )
+
+
+def _static_keys(
+    name: str, section: Mapping[str, str], settings: Mapping[str, str], files: ConfigFiles
+) -> StaticKeys:
+    """The keys of one file's section: botocore never mixes the two files' keys."""
+    in_credentials = section is files.credentials_sections.get(name)
+    path = files.credentials_path if in_credentials else files.config_path
+    if "aws_secret_access_key" not in section:
+        raise ConfigError(
+            f"profile {name!r} has aws_access_key_id but no aws_secret_access_key in {path}: "
+            "keep both keys (and any session token) in the same file"
+        )
+    access_key_id = _setting(files, name, section, "aws_access_key_id", path=path)
+    secret = _setting(files, name, section, "aws_secret_access_key", path=path)
+    # botocore takes aws_security_token, the older name, over aws_session_token.
+    token_name = "aws_security_token" if "aws_security_token" in section else "aws_session_token"
+    token = _setting(files, name, section, token_name, empty_ok=True, path=path)
+    assert access_key_id is not None  # both are in the section: present and not empty
+    assert secret is not None
     return StaticKeys(
         profile=name,
         access_key_id=access_key_id,
         secret_access_key=secret,
-        session_token=settings.get("aws_session_token") or None,
-        mfa_serial=settings.get("mfa_serial") or None,
-        mfa_process=settings.get("mfa_process") or None,
+        session_token=token or None,
+        mfa_serial=_setting(files, name, settings, "mfa_serial"),
+        mfa_process=_setting(files, name, settings, "mfa_process"),
     )
 
 
 def _duration(name: str, settings: Mapping[str, str], files: ConfigFiles) -> int | None:
-    value = settings.get("duration_seconds")
+    value = _setting(files, name, settings, "duration_seconds")
     if value is None:
         return None
-    if not value.strip().isdigit():
-        raise ConfigError(
-            f"profile {name!r} has duration_seconds = {value!r} in {files.describe()}: "
-            "write a whole number of seconds"
-        )
-    return int(value)
-
-
-def _role_hop(name: str, settings: Mapping[str, str], files: ConfigFiles) -> RoleHop:
-    return RoleHop(
-        profile=name,
-        role_arn=settings["role_arn"].strip(),
-        role_session_name=settings.get("role_session_name") or None,
-        external_id=settings.get("external_id") or None,
-        mfa_serial=settings.get("mfa_serial") or None,
-        mfa_process=settings.get("mfa_process") or None,
-        duration_seconds=_duration(name, settings, files),
-        region=settings.get("region") or None,
+    # botocore's int() would take `+3600`, `3_600` or ` 3600`, and silently drop what it
+    # cannot read (`1h`): plain ASCII digits in STS's range, or a clear refusal.
+    if value.isascii() and value.isdigit():
+        seconds = int(value)
+        if MIN_DURATION_SECONDS <= seconds <= MAX_DURATION_SECONDS:
+            return seconds
+    raise ConfigError(
+        f"profile {name!r} has duration_seconds = {value!r} in "
+        f"{files.path_of(name, 'duration_seconds')}: write a whole number of seconds from "
+        f"{MIN_DURATION_SECONDS} to {MAX_DURATION_SECONDS}"
     )
 
 
-def _boto3_profile(name: str, settings: Mapping[str, str], files: ConfigFiles) -> Boto3Profile:
-    kind = next(kind for key, kind in _BOTO3_SETTINGS.items() if key in settings)
+def _role_hop(name: str, settings: Mapping[str, str], files: ConfigFiles) -> RoleHop:
+    role_arn = _setting(files, name, settings, "role_arn")
+    assert role_arn is not None
+    return RoleHop(
+        profile=name,
+        role_arn=role_arn,
+        role_session_name=_setting(files, name, settings, "role_session_name"),
+        external_id=_setting(files, name, settings, "external_id"),
+        mfa_serial=_setting(files, name, settings, "mfa_serial"),
+        mfa_process=_setting(files, name, settings, "mfa_process"),
+        duration_seconds=_duration(name, settings, files),
+    )
+
+
+def _boto3_profile(
+    name: str, kind: str, settings: Mapping[str, str], files: ConfigFiles
+) -> Boto3Profile:
     non_secret = dict(settings)
     for secret in SECRET_SETTINGS:
         non_secret.pop(secret, None)
@@ -374,8 +608,39 @@ def _boto3_profile(name: str, settings: Mapping[str, str], files: ConfigFiles) -
     return Boto3Profile(profile=name, kind=kind, settings=tuple(sorted(non_secret.items())))
 
 
+def _root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: str) -> Root:
+    """Where a profile's own credentials come from, in the order of botocore's profile
+    providers: web identity, SSO, the credentials file's keys, a login session,
+    credential_process, the config file's keys."""
+    if settings.get("web_identity_token_file"):
+        return _boto3_profile(name, "web-identity", settings, files)
+    if "sso_role_name" in settings or "sso_account_id" in settings:
+        return _boto3_profile(name, "sso", settings, files)
+    section = files.credentials_sections.get(name)
+    if section is not None and "aws_access_key_id" in section:
+        return _static_keys(name, section, settings, files)
+    if "login_session" in settings:
+        return _boto3_profile(name, "login", settings, files)
+    if _setting(files, name, settings, "credential_process") is not None:
+        return _boto3_profile(name, "process", settings, files)
+    section = files.config_sections.get(name)
+    if section is not None and "aws_access_key_id" in section:
+        return _static_keys(name, section, settings, files)
+    raise ConfigError(
+        f"profile {name!r}{via} has no credentials in {files.describe()}: add "
+        "aws_access_key_id/aws_secret_access_key (both in one file), role_arn, sso_session "
+        "or credential_process"
+    )
+
+
+def _has_static_keys(settings: Mapping[str, str]) -> bool:
+    return "aws_access_key_id" in settings or "aws_secret_access_key" in settings
+
+
 def resolve_chain(name: str, files: ConfigFiles) -> Chain:
-    """Follow `source_profile` from the named profile down to where credentials come from."""
+    """Follow `source_profile` from the named profile down to where credentials come from,
+    as botocore's AssumeRoleProvider does: the named profile's `role_arn` wins over its own
+    keys; a source profile with keys (in either file) is a root, even with a `role_arn`."""
     profiles = files.profiles
     if name not in profiles:
         raise _unknown_profile(name, files)
@@ -384,82 +649,81 @@ def resolve_chain(name: str, files: ConfigFiles) -> Chain:
     current = name
     while True:
         settings = profiles[current]
-        is_named = current == name
-        has_static = "aws_access_key_id" in settings or "aws_secret_access_key" in settings
-        web_identity = "web_identity_token_file" in settings
-        if "role_arn" in settings and (is_named or not has_static) and not web_identity:
-            hops.append(_role_hop(current, settings, files))
-            source_profile = settings.get("source_profile")
-            credential_source = settings.get("credential_source")
-            if source_profile and credential_source:
-                raise ConfigError(
-                    f"profile {current!r} has both source_profile and credential_source "
-                    f"in {files.describe()}: keep one"
-                )
-            if credential_source:
-                if credential_source not in CREDENTIAL_SOURCES:
-                    raise ConfigError(
-                        f"profile {current!r} has credential_source = {credential_source!r}: "
-                        f"use one of {', '.join(CREDENTIAL_SOURCES)}"
-                    )
-                root: Root = CredentialSource(current, credential_source)
-                break
-            if not source_profile:
-                raise ConfigError(
-                    f"role profile {current!r} has no source_profile or credential_source "
-                    f"in {files.describe()}: add one to say where its credentials come from"
-                )
-            if source_profile == current:
-                # A profile may hold the keys that assume its own role.
-                if not has_static:
-                    raise ConfigError(
-                        f"profile {current!r} names itself as source_profile but has no "
-                        f"aws_access_key_id/aws_secret_access_key in {files.describe()}"
-                    )
-                root = _static_keys(current, settings, files)
-                break
-            if source_profile not in profiles:
-                raise ConfigError(
-                    f"profile {current!r} names source_profile {source_profile!r}, "
-                    f"which is not in {files.describe()}"
-                )
-            if source_profile in visited:
-                loop = " -> ".join([*visited, source_profile])
-                raise ConfigError(
-                    f"source_profile loop: {loop} in {files.describe()}: break the cycle"
-                )
-            visited.append(source_profile)
-            current = source_profile
-            continue
-        if has_static:
-            root = _static_keys(current, settings, files)
-        elif any(key in settings for key in _BOTO3_SETTINGS):
-            root = _boto3_profile(current, settings, files)
-        else:
-            via = "" if is_named else f" (the source of {' -> '.join(visited[:-1])})"
+        assumes_role = "role_arn" in settings and "web_identity_token_file" not in settings
+        if not assumes_role or (current != name and _has_static_keys(settings)):
+            via = "" if current == name else f" (the source of {' -> '.join(visited[:-1])})"
+            root = _root(current, settings, files, via)
+            break
+        hops.append(_role_hop(current, settings, files))
+        source_profile = _setting(files, current, settings, "source_profile")
+        credential_source = _setting(files, current, settings, "credential_source")
+        if source_profile is not None and credential_source is not None:
             raise ConfigError(
-                f"profile {current!r}{via} has no credentials in {files.describe()}: add "
-                "aws_access_key_id/aws_secret_access_key, role_arn, sso_session "
-                "or credential_process"
+                f"profile {current!r} has both source_profile and credential_source "
+                f"in {files.describe()}: keep one"
             )
-        break
+        if credential_source is not None:
+            if credential_source not in CREDENTIAL_SOURCES:
+                raise ConfigError(
+                    f"profile {current!r} has credential_source = {credential_source!r}: "
+                    f"use one of {', '.join(CREDENTIAL_SOURCES)}"
+                )
+            root = CredentialSource(current, credential_source)
+            break
+        if source_profile is None:
+            raise ConfigError(
+                f"role profile {current!r} has no source_profile or credential_source "
+                f"in {files.describe()}: add one to say where its credentials come from"
+            )
+        if source_profile not in profiles:
+            raise ConfigError(
+                f"profile {current!r} names source_profile {source_profile!r}, "
+                f"which is not in {files.describe()}"
+            )
+        if source_profile == current:
+            # A profile may hold the keys that assume its own role.
+            if not _has_static_keys(settings):
+                raise ConfigError(
+                    f"profile {current!r} names itself as source_profile but has no "
+                    f"aws_access_key_id/aws_secret_access_key in {files.describe()}"
+                )
+            root = _root(current, settings, files, "")
+            break
+        if source_profile in visited:
+            loop = " -> ".join([*visited, source_profile])
+            raise ConfigError(f"source_profile loop: {loop} in {files.describe()}: break the cycle")
+        visited.append(source_profile)
+        current = source_profile
     hops.reverse()
-    region = profiles[name].get("region") or None
-    return Chain(profile=name, root=root, hops=tuple(hops), region=region, files=files)
+    return Chain(
+        profile=name,
+        root=root,
+        hops=tuple(hops),
+        region=_setting(files, name, profiles[name], "region"),
+        files=files,
+        endpoint=sts_endpoint(files, name),
+    )
 
 
 __all__ = [
     "CREDENTIAL_SOURCES",
+    "MAX_DURATION_SECONDS",
+    "MIN_DURATION_SECONDS",
+    "ROLE_CHAINING_MAX_SECONDS",
     "SECRET_SETTINGS",
     "Boto3Profile",
     "Chain",
     "ConfigFiles",
     "CredentialSource",
+    "HopRequest",
     "RoleHop",
     "Root",
     "StaticKeys",
     "config_paths",
+    "default_session_name",
     "load_config_files",
     "resolve_chain",
     "section_words",
+    "session_region",
+    "sts_endpoint",
 ]

@@ -13,7 +13,11 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
-from botocore.credentials import create_credential_resolver
+from botocore.credentials import (
+    CredentialProvider,
+    ProfileProviderBuilder,
+    create_credential_resolver,
+)
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -42,6 +46,15 @@ _SOURCE_REJECTED = frozenset(
 )
 
 
+# Profile kinds (awsrun.profiles) and the botocore provider that resolves each.
+_PROVIDER_METHODS = {
+    "web-identity": "assume-role-with-web-identity",
+    "sso": "sso",
+    "login": "login",
+    "process": "custom-process",
+}
+
+
 class SourceRejected(StsError):
     """STS refused the credentials that signed the call: a cached source must be dropped."""
 
@@ -59,8 +72,9 @@ class RoleRequest:
 class Sts:
     """STS clients configured as boto3 would for the named profile (endpoint, region)."""
 
-    def __init__(self, profile: str) -> None:
+    def __init__(self, profile: str, *, endpoint_configured: bool = False) -> None:
         self._profile = profile
+        self._endpoint_configured = endpoint_configured
         self._session: botocore.session.Session | None = None
 
     def _botocore_session(self) -> botocore.session.Session:
@@ -74,10 +88,12 @@ class Sts:
 
     def _client(self, signer: Credentials, region: str | None) -> Any:
         session = self._botocore_session()
-        # With no region anywhere, boto3 would use the global endpoint, which is us-east-1;
-        # naming it keeps that working when AWS_ENDPOINT_URL points elsewhere.
+        # With no region anywhere botocore calls the global endpoint, signed for us-east-1,
+        # and so does awsrun. botocore cannot sign for a configured endpoint without a
+        # region; awsrun signs for us-east-1 there (a difference the README names).
+        if region is None and self._endpoint_configured:
+            region = "us-east-1"
         try:
-            region = region or session.get_config_variable("region") or "us-east-1"
             return session.create_client(
                 "sts",
                 region_name=region,
@@ -127,26 +143,31 @@ class Sts:
             )
         return _from_sts(response["Credentials"])
 
-    def profile_credentials(self, profile: str) -> Credentials:
-        """What boto3 itself makes of a profile (SSO, credential_process, web identity)."""
+    def profile_credentials(self, profile: str, kind: str, region: str | None) -> Credentials:
+        """What botocore's own provider of that kind makes of a profile (SSO,
+        credential_process, web identity, a login session): that provider alone, as
+        botocore's source-profile chain would reach it, never its assume-role step."""
         session = botocore.session.Session()
-        session.set_config_variable("profile", profile)
-        return _resolve(session, None, f"profile {profile!r}")
+        session.set_config_variable("profile", self._profile)
+        builder = ProfileProviderBuilder(session, region_name=region)
+        method = _PROVIDER_METHODS[kind]
+        provider = next(
+            found
+            for found in builder.providers(profile_name=profile, disable_env_vars=True)
+            if method == found.METHOD
+        )
+        return _resolve(provider, f"{kind} profile {profile!r}")
 
     def credential_source(self, source: str, profile: str) -> Credentials:
         """Credentials from the instance or container role (credential_source)."""
         provider = {"Ec2InstanceMetadata": "iam-role", "EcsContainer": "container-role"}[source]
-        return _resolve(
-            self._botocore_session(), provider, f"credential_source {source} of profile {profile!r}"
-        )
+        found = create_credential_resolver(self._botocore_session()).get_provider(provider)
+        return _resolve(found, f"credential_source {source} of profile {profile!r}")
 
 
-def _resolve(session: botocore.session.Session, provider: str | None, what: str) -> Credentials:
+def _resolve(provider: CredentialProvider, what: str) -> Credentials:
     try:
-        if provider is None:
-            found = session.get_credentials()
-        else:
-            found = create_credential_resolver(session).get_provider(provider).load()
+        found = provider.load()
         if found is None:
             raise StsError(f"boto3 found no credentials for {what}")
         frozen = found.get_frozen_credentials()
