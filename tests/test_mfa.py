@@ -113,3 +113,17 @@ def test_prompt_on_the_terminal_while_stdio_is_redirected(
     assert session.exitstatus == 0, said
     assert "assumed-role/Admin/" in json.loads(output.read_text())["arn"]
     assert sts.session_tokens() == 1
+
+
+def test_refresh_renews_the_role_and_keeps_the_mfa_session(
+    home: Home, sts: LocalSts, code_counter: Path
+) -> None:
+    mfa_config(home, f"{sys.executable} {code_counter.parent / 'code.py'}")
+
+    first = run_awsrun(["admin", "--", "true"], home.env)
+    refreshed = run_awsrun(["--refresh", "admin", "--", "true"], home.env)
+
+    assert first.returncode == refreshed.returncode == 0, refreshed.stderr
+    assert times_asked(code_counter) == 1  # no second code
+    assert sts.session_tokens() == 1
+    assert [call["role_arn"] for call in sts.assumed_roles()] == [role_arn("Admin")] * 2

@@ -490,3 +490,11 @@ def test_entry_key_depends_on_the_identitys_values_only() -> None:
     assert len({entry_key(each) for each in (identity, other, empty, missing)}) == 4
     # CPython's built-in SHA-256 gives what hashlib's does.
     assert entry_key(identity) == hashlib.sha256(marshal.dumps(identity, 0)).hexdigest()
+
+
+def test_default_session_name_is_the_user_in_the_characters_sts_allows() -> None:
+    from awsrun.profiles import default_session_name
+
+    assert default_session_name({"LOGNAME": "ann", "USER": "bob"}) == "awsrun-ann"
+    assert default_session_name({"USER": "josé smith/x"}) == "awsrun-jos--smith-x"
+    assert len(default_session_name({"USER": "u" * 100})) == 64

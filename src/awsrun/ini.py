@@ -26,8 +26,11 @@ class IniError(ValueError):
         self.lineno = lineno
 
 
-def parse_ini(text: str) -> dict[str, dict[str, str]]:
-    """Sections to their options, in file order, as RawConfigParser.items() gives them."""
+def parse_ini(text: str, *, botocore_blocks: bool = False) -> dict[str, dict[str, str]]:
+    """Sections to their options, in file order, as RawConfigParser.items() gives them.
+
+    With `botocore_blocks`, a value that starts on the line after its key is refused unless
+    each of its lines is `key = value`, as botocore refuses such a file."""
     sections: dict[str, dict[str, str]] = {}
     defaults: dict[str, str] = {}
     current: dict[str, str] | None = None
@@ -56,7 +59,7 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
                 blank_lines = 0
                 continue
             if more:
-                owner[option] = _continued(owner[option], more)
+                owner[option] = _continued(owner[option], more, botocore_blocks, lineno)
                 more = []
         blank_lines = 0
         indent_level = indent
@@ -88,7 +91,7 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
         current[option] = rest.strip()
         owner = current
     if owner is not None and more:
-        owner[option] = _continued(owner[option], more)
+        owner[option] = _continued(owner[option], more, botocore_blocks, lineno)
     if first_error is not None:
         raise first_error
     if not defaults:
@@ -96,7 +99,9 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
     return {name: {**defaults, **options} for name, options in sections.items()}
 
 
-def _continued(first: str, more: list[str]) -> str:
+def _continued(first: str, more: list[str], botocore_blocks: bool, lineno: int) -> str:
+    if botocore_blocks and not first and not all("=" in line for line in more if line):
+        raise IniError("an indented block whose lines are not all `key = value`", lineno)
     return "\n".join([first, *more]).rstrip()
 
 

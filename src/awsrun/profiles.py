@@ -41,8 +41,8 @@ class ConfigFiles:
     were read in (endpoint variables, the default region)."""
 
     __slots__ = (
-        "config_path", "config_sections", "credentials_path", "credentials_sections",
-        "environ", "profiles", "services", "sso_sessions",
+        "_default_session_name", "config_path", "config_sections", "credentials_path",
+        "credentials_sections", "environ", "profiles", "services", "sso_sessions",
     )  # fmt: skip
 
     def __init__(
@@ -64,10 +64,19 @@ class ConfigFiles:
         self.config_sections = profiles if config_sections is None else config_sections
         self.credentials_sections = credentials_sections or {}
         self.services = services or {}
-        self.environ = environ or {}
+        # A plain copy: os.environ encodes every key it is asked for, and `awsrun list`
+        # asks a few for each of its profiles.
+        self.environ = dict(environ or {})
+        self._default_session_name: str | None = None
 
     def describe(self) -> str:
         return f"{self.config_path} and {self.credentials_path}"
+
+    @property
+    def default_session_name(self) -> str:
+        if self._default_session_name is None:
+            self._default_session_name = default_session_name(self.environ)
+        return self._default_session_name
 
     def path_of(self, profile: str, setting: str) -> str:
         """The file a profile's merged setting comes from, for messages."""
@@ -278,7 +287,7 @@ class Chain:
         name = (
             (session_name if is_top else None)
             or hop.role_session_name
-            or default_session_name(self.files.environ)
+            or self.files.default_session_name
         )
         asked = (duration if is_top else None) or hop.duration_seconds
         if asked and asked > ROLE_CHAINING_MAX_SECONDS and self.is_chained(position):
@@ -324,7 +333,6 @@ class Chain:
 _SESSION_NAME_CHARACTERS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-"
 )
-_default_session_names: dict[str, str] = {}
 
 
 def default_session_name(environ: Mapping[str, str]) -> str:
@@ -342,11 +350,8 @@ def default_session_name(environ: Mapping[str, str]) -> str:
             user = pwd.getpwuid(os.getuid()).pw_name
         except KeyError:
             return "awsrun"
-    name = _default_session_names.get(user)
-    if name is None:
-        name = "".join(c if c in _SESSION_NAME_CHARACTERS else "-" for c in f"awsrun-{user}")
-        name = _default_session_names[user] = name[:64]
-    return name
+    name = "".join(c if c in _SESSION_NAME_CHARACTERS else "-" for c in f"awsrun-{user}")
+    return name[:64]
 
 
 def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
@@ -431,21 +436,11 @@ def _read_ini(path: str, variable: str) -> dict[str, dict[str, str]]:
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from None
     try:
-        sections = parse_ini(text)
+        sections = parse_ini(text, botocore_blocks=True)
     except IniError as error:
         # The message names the line by number only: a line of a credentials file can
         # hold a secret.
         raise ConfigError(f"cannot parse {path}: {error}; fix the file's INI syntax") from None
-    for section, values in sections.items():
-        for option, value in values.items():
-            # botocore reads a value that starts on the next line as `key = value` lines,
-            # and refuses the whole file when one of them is not.
-            if value[:1] == "\n" and not all("=" in line for line in value.split("\n")[1:]):
-                raise ConfigError(
-                    f"cannot parse {path}: the value of {option!r} in [{section}] is an "
-                    "indented block whose lines are not `key = value`; write the value on "
-                    "the line of its key"
-                )
     return sections
 
 
@@ -512,27 +507,34 @@ def _unknown_profile(name: str, files: ConfigFiles) -> ConfigError:
     return ConfigError(f"profile {name!r} is not in {files.describe()}{hint}")
 
 
-def _setting(
-    files: ConfigFiles,
-    profile: str,
-    settings: Mapping[str, str],
-    name: str,
-    *,
-    empty_ok: bool = False,
-    path: str | None = None,
-) -> str | None:
-    """A profile's setting as botocore would use it, or None where it is not set. A value
-    that botocore would send as it is but AWS cannot take (empty, or on several lines) is
-    refused here, with the file and the fix."""
+class _BadValue(Exception):
+    """A setting botocore would send as it is but AWS cannot take: empty, or on several
+    lines. resolve_chain() says which profile and file it is in."""
+
+    def __init__(self, name: str, *, empty: bool) -> None:
+        super().__init__(name)  # never the value: it may be a secret
+        self.name = name
+        self.empty = empty
+        self.path: str | None = None
+
+    def config_error(self, profile: str, files: ConfigFiles) -> ConfigError:
+        where = f"profile {profile!r} in {self.path or files.path_of(profile, self.name)}"
+        if self.empty:
+            return ConfigError(
+                f"{self.name} of {where} is empty: give it a value or remove the line"
+            )
+        return ConfigError(
+            f"{self.name} of {where} goes on over several lines: write the value on the line "
+            "of its key"
+        )
+
+
+def _get(settings: Mapping[str, str], name: str) -> str | None:
+    """A profile's setting as botocore would use it, or None where it is not set."""
     value = settings.get(name)
-    if value is None or (value and "\n" not in value) or (empty_ok and not value):
+    if value is None or (value and "\n" not in value):
         return value
-    where = f"profile {profile!r} in {path or files.path_of(profile, name)}"
-    if not value:
-        raise ConfigError(f"{name} of {where} is empty: give it a value or remove the line")
-    raise ConfigError(
-        f"{name} of {where} goes on over several lines: write the value on the line of its key"
-    )
+    raise _BadValue(name, empty=not value)
 
 
 def _static_keys(
@@ -546,25 +548,33 @@ def _static_keys(
             f"profile {name!r} has aws_access_key_id but no aws_secret_access_key in {path}: "
             "keep both keys (and any session token) in the same file"
         )
-    access_key_id = _setting(files, name, section, "aws_access_key_id", path=path)
-    secret = _setting(files, name, section, "aws_secret_access_key", path=path)
-    # botocore takes aws_security_token, the older name, over aws_session_token.
-    token_name = "aws_security_token" if "aws_security_token" in section else "aws_session_token"
-    token = _setting(files, name, section, token_name, empty_ok=True, path=path)
+    try:
+        access_key_id = _get(section, "aws_access_key_id")
+        secret = _get(section, "aws_secret_access_key")
+        # botocore takes aws_security_token, the older name, over aws_session_token.
+        token_name = (
+            "aws_security_token" if "aws_security_token" in section else "aws_session_token"
+        )
+        token = section.get(token_name) or None  # set but empty: no token, in botocore too
+        if token is not None:
+            _get(section, token_name)
+    except _BadValue as bad:
+        bad.path = path
+        raise
     assert access_key_id is not None  # both are in the section: present and not empty
     assert secret is not None
     return StaticKeys(
         profile=name,
         access_key_id=access_key_id,
         secret_access_key=secret,
-        session_token=token or None,
-        mfa_serial=_setting(files, name, settings, "mfa_serial"),
-        mfa_process=_setting(files, name, settings, "mfa_process"),
+        session_token=token,
+        mfa_serial=_get(settings, "mfa_serial"),
+        mfa_process=_get(settings, "mfa_process"),
     )
 
 
 def _duration(name: str, settings: Mapping[str, str], files: ConfigFiles) -> int | None:
-    value = _setting(files, name, settings, "duration_seconds")
+    value = _get(settings, "duration_seconds")
     if value is None:
         return None
     # botocore's int() would take `+3600`, `3_600` or ` 3600`, and silently drop what it
@@ -581,15 +591,15 @@ def _duration(name: str, settings: Mapping[str, str], files: ConfigFiles) -> int
 
 
 def _role_hop(name: str, settings: Mapping[str, str], files: ConfigFiles) -> RoleHop:
-    role_arn = _setting(files, name, settings, "role_arn")
+    role_arn = _get(settings, "role_arn")
     assert role_arn is not None
     return RoleHop(
         profile=name,
         role_arn=role_arn,
-        role_session_name=_setting(files, name, settings, "role_session_name"),
-        external_id=_setting(files, name, settings, "external_id"),
-        mfa_serial=_setting(files, name, settings, "mfa_serial"),
-        mfa_process=_setting(files, name, settings, "mfa_process"),
+        role_session_name=_get(settings, "role_session_name"),
+        external_id=_get(settings, "external_id"),
+        mfa_serial=_get(settings, "mfa_serial"),
+        mfa_process=_get(settings, "mfa_process"),
         duration_seconds=_duration(name, settings, files),
     )
 
@@ -621,7 +631,7 @@ def _root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: str) 
         return _static_keys(name, section, settings, files)
     if "login_session" in settings:
         return _boto3_profile(name, "login", settings, files)
-    if _setting(files, name, settings, "credential_process") is not None:
+    if _get(settings, "credential_process") is not None:
         return _boto3_profile(name, "process", settings, files)
     section = files.config_sections.get(name)
     if section is not None and "aws_access_key_id" in section:
@@ -644,8 +654,27 @@ def resolve_chain(name: str, files: ConfigFiles) -> Chain:
     profiles = files.profiles
     if name not in profiles:
         raise _unknown_profile(name, files)
-    hops: list[RoleHop] = []
     visited = [name]
+    try:
+        root, hops = _follow(name, files, visited)
+        visited.append(name)  # the region is the named profile's
+        region = _get(profiles[name], "region")
+    except _BadValue as bad:
+        raise bad.config_error(visited[-1], files) from None
+    return Chain(
+        profile=name,
+        root=root,
+        hops=hops,
+        region=region,
+        files=files,
+        endpoint=sts_endpoint(files, name),
+    )
+
+
+def _follow(name: str, files: ConfigFiles, visited: list[str]) -> tuple[Root, tuple[RoleHop, ...]]:
+    """The root and the hops (root first); `visited` ends with the profile being read."""
+    profiles = files.profiles
+    hops: list[RoleHop] = []
     current = name
     while True:
         settings = profiles[current]
@@ -655,8 +684,8 @@ def resolve_chain(name: str, files: ConfigFiles) -> Chain:
             root = _root(current, settings, files, via)
             break
         hops.append(_role_hop(current, settings, files))
-        source_profile = _setting(files, current, settings, "source_profile")
-        credential_source = _setting(files, current, settings, "credential_source")
+        source_profile = _get(settings, "source_profile")
+        credential_source = _get(settings, "credential_source")
         if source_profile is not None and credential_source is not None:
             raise ConfigError(
                 f"profile {current!r} has both source_profile and credential_source "
@@ -695,14 +724,7 @@ def resolve_chain(name: str, files: ConfigFiles) -> Chain:
         visited.append(source_profile)
         current = source_profile
     hops.reverse()
-    return Chain(
-        profile=name,
-        root=root,
-        hops=tuple(hops),
-        region=_setting(files, name, profiles[name], "region"),
-        files=files,
-        endpoint=sts_endpoint(files, name),
-    )
+    return root, tuple(hops)
 
 
 __all__ = [
