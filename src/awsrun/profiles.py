@@ -42,7 +42,7 @@ class ConfigFiles:
 
     __slots__ = (
         "_default_session_name", "config_path", "config_sections", "credentials_path",
-        "credentials_sections", "environ", "profiles", "services", "sso_sessions",
+        "credentials_sections", "environ", "profiles", "roots", "services", "sso_sessions",
     )  # fmt: skip
 
     def __init__(
@@ -68,6 +68,7 @@ class ConfigFiles:
         # asks a few for each of its profiles.
         self.environ = dict(environ or {})
         self._default_session_name: str | None = None
+        self.roots: dict[str, Root] = {}  # resolved once per run, by profile name
 
     def describe(self) -> str:
         return f"{self.config_path} and {self.credentials_path}"
@@ -619,6 +620,14 @@ def _boto3_profile(
 
 
 def _root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: str) -> Root:
+    # Many roles share one source: `awsrun list` finds each root once.
+    root = files.roots.get(name)
+    if root is None:
+        root = files.roots[name] = _find_root(name, settings, files, via)
+    return root
+
+
+def _find_root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: str) -> Root:
     """Where a profile's own credentials come from, in the order of botocore's profile
     providers: web identity, SSO, the credentials file's keys, a login session,
     credential_process, the config file's keys."""
