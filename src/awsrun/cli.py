@@ -34,10 +34,10 @@ _CREDENTIAL_OPTIONS = """\
   --min-ttl DURATION     use cached credentials only with this much time left (15m)
   --refresh              renew every role of the chain whatever the cache holds (a cached
                          MFA session is kept: no new code)
-  --duration DURATION    session length for a new role session (e.g. 2h, 90m, 3600)
+  --duration DURATION    session length of the profile's role session (e.g. 2h, 90m, 3600)
   --region REGION        the region of the STS calls and the command's AWS_REGION /
                          AWS_DEFAULT_REGION (else AWS_DEFAULT_REGION, else the profile's)
-  --session-name NAME    RoleSessionName for a new role session
+  --session-name NAME    RoleSessionName of the profile's role session
   --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
   --mfa-duration DURATION  length of the MFA session that serves every role (12h)
   --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them

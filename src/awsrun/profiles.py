@@ -539,11 +539,9 @@ def _get(settings: Mapping[str, str], name: str) -> str | None:
 
 
 def _static_keys(
-    name: str, section: Mapping[str, str], settings: Mapping[str, str], files: ConfigFiles
+    name: str, section: Mapping[str, str], path: str, settings: Mapping[str, str]
 ) -> StaticKeys:
-    """The keys of one file's section: botocore never mixes the two files' keys."""
-    in_credentials = section is files.credentials_sections.get(name)
-    path = files.credentials_path if in_credentials else files.config_path
+    """The keys of one file's section (`path`): botocore never mixes the two files' keys."""
     if "aws_secret_access_key" not in section:
         raise ConfigError(
             f"profile {name!r} has aws_access_key_id but no aws_secret_access_key in {path}: "
@@ -556,9 +554,8 @@ def _static_keys(
         token_name = (
             "aws_security_token" if "aws_security_token" in section else "aws_session_token"
         )
-        token = section.get(token_name) or None  # set but empty: no token, in botocore too
-        if token is not None:
-            _get(section, token_name)
+        # Set but empty is no token, in botocore too.
+        token = _get(section, token_name) if section.get(token_name) else None
     except _BadValue as bad:
         bad.path = path
         raise
@@ -637,14 +634,14 @@ def _find_root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: 
         return _boto3_profile(name, "sso", settings, files)
     section = files.credentials_sections.get(name)
     if section is not None and "aws_access_key_id" in section:
-        return _static_keys(name, section, settings, files)
+        return _static_keys(name, section, files.credentials_path, settings)
     if "login_session" in settings:
         return _boto3_profile(name, "login", settings, files)
     if _get(settings, "credential_process") is not None:
         return _boto3_profile(name, "process", settings, files)
     section = files.config_sections.get(name)
     if section is not None and "aws_access_key_id" in section:
-        return _static_keys(name, section, settings, files)
+        return _static_keys(name, section, files.config_path, settings)
     raise ConfigError(
         f"profile {name!r}{via} has no credentials in {files.describe()}: add "
         "aws_access_key_id/aws_secret_access_key (both in one file), role_arn, sso_session "

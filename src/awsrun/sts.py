@@ -147,9 +147,7 @@ class Sts:
         """What botocore's own provider of that kind makes of a profile (SSO,
         credential_process, web identity, a login session): that provider alone, as
         botocore's source-profile chain would reach it, never its assume-role step."""
-        session = botocore.session.Session()
-        session.set_config_variable("profile", self._profile)
-        builder = ProfileProviderBuilder(session, region_name=region)
+        builder = ProfileProviderBuilder(self._botocore_session(), region_name=region)
         method = _PROVIDER_METHODS[kind]
         provider = next(
             found
