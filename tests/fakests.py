@@ -5,11 +5,12 @@ this one answers AssumeRole the way a bad day at AWS does."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from loopback import LoopbackSts, serving
 
 _ERROR = """<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
 <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>
@@ -36,65 +37,35 @@ BEHAVIOURS = {
 }
 
 
-class FakeSts:
+class FakeSts(LoopbackSts):
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[str] = []
         self._closing = threading.Event()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                form = parse_qs(self.rfile.read(length).decode())
-                role = form.get("RoleArn", [""])[0].rsplit("/", 1)[-1]
-                fake.requests.append(role)
-                if role == "Hanging":
-                    fake._closing.wait(120)  # read the request, never answer
-                    return
-                if role in BEHAVIOURS:
-                    status, code, message = BEHAVIOURS[role]
-                    body = _ERROR.format(code=code, message=message)
-                else:
-                    status = 200
-                    expiration = datetime.now(timezone.utc) + timedelta(hours=1)
-                    body = _ASSUMED.format(
-                        count=len(fake.requests),
-                        expiration=expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        arn=f"arn:aws:sts::123456789012:assumed-role/{role}/s",
-                    )
-                payload = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def serve(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.05)
+    def answer(
+        self, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes] | None:
+        form = parse_qs(body.decode())
+        role = form.get("RoleArn", [""])[0].rsplit("/", 1)[-1]
+        self.requests.append(role)
+        if role == "Hanging":
+            self._closing.wait(120)  # read the request, never answer
+            return None
+        if role in BEHAVIOURS:
+            status, code, message = BEHAVIOURS[role]
+            return status, _ERROR.format(code=code, message=message).encode()
+        expiration = datetime.now(timezone.utc) + timedelta(hours=1)
+        return 200, _ASSUMED.format(
+            count=len(self.requests),
+            expiration=expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            arn=f"arn:aws:sts::123456789012:assumed-role/{role}/s",
+        ).encode()
 
     def close(self) -> None:
         self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().close()
 
 
-@contextmanager
-def fake_sts() -> Iterator[FakeSts]:
-    server = FakeSts()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.close()
-        thread.join(timeout=5)
+def fake_sts() -> AbstractContextManager[FakeSts]:
+    return serving(FakeSts())

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotocoreCredentials
+from loopback import LoopbackSts, serving
 
 _RESULT = """<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
 <{action}Result><Credentials>
@@ -73,34 +73,13 @@ class Request:
         }
 
 
-class RecordingSts:
+class RecordingSts(LoopbackSts):
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Request] = []
         # Secrets of the keys it knows: the ones it issued, and long-term ones by secret_for.
         self._secrets: dict[str, str] = {}
         self._lock = threading.Lock()
-        sts = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                status, payload = sts._answer(self.path, dict(self.headers.items()), body)
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def reset(self) -> list[Request]:
         with self._lock:
@@ -111,7 +90,7 @@ class RecordingSts:
         with self._lock:
             return self._secrets.get(access_key_id) or secret_for(access_key_id)
 
-    def _answer(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+    def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
         authorization = headers.get("Authorization", "")
         # AWS4-HMAC-SHA256 Credential=KEYID/DATE/REGION/sts/aws4_request, SignedHeaders=...
@@ -188,21 +167,6 @@ class RecordingSts:
         expected = auth.signature(auth.string_to_sign(request, canonical), request)
         return bool(expected == given)
 
-    def serve(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.05)
 
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-@contextmanager
-def recording_sts() -> Iterator[RecordingSts]:
-    server = RecordingSts()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.close()
-        thread.join(timeout=5)
+def recording_sts() -> AbstractContextManager[RecordingSts]:
+    return serving(RecordingSts())

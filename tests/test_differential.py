@@ -105,19 +105,21 @@ class Bench:
         environ.update(case.env)
         return environ
 
+    def _run(
+        self, argv: list[str], environ: Mapping[str, str]
+    ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+        """Run one resolver; return what it did and the STS requests it made."""
+        self.recorder.reset()
+        result = subprocess.run(
+            argv, env=dict(environ), capture_output=True, text=True, timeout=60, check=False
+        )
+        return result, [request.as_dict() for request in self.recorder.reset()]
+
     def awsrun(self, case: Case, *extra: str, environ: Mapping[str, str] | None = None) -> Outcome:
         environ = self.environment(case) if environ is None else environ
         profile = [] if case.profile is None else [case.profile]
-        self.recorder.reset()
-        result = subprocess.run(
-            [awsrun_executable(), "env", *extra, *profile, "--format", "json"],
-            env=dict(environ),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        requests = [request.as_dict() for request in self.recorder.reset()]
+        argv = [awsrun_executable(), "env", *extra, *profile, "--format", "json"]
+        result, requests = self._run(argv, environ)
         if result.returncode != 0:
             assert result.returncode == 125, result.stderr
             assert result.stderr.startswith("awsrun: "), result.stderr
@@ -137,18 +139,9 @@ class Bench:
         )
 
     def botocore(self, case: Case) -> Outcome:
-        environ = self.environment(case)
         profile = [] if case.profile is None else [case.profile]
-        self.recorder.reset()
-        result = subprocess.run(
-            [sys.executable, REFERENCE, *profile],
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        requests = [request.as_dict() for request in self.recorder.reset()]
+        result, requests = self._run([sys.executable, REFERENCE, *profile], self.environment(case))
+        assert result.returncode == 0, result.stderr
         answer = json.loads(result.stdout)
         if "error" in answer:
             return Outcome(failed=True, requests=requests, message=answer["error"])

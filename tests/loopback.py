@@ -1,0 +1,66 @@
+"""An STS-shaped HTTP server on 127.0.0.1 for the tests that need one moto cannot be:
+subclasses say what each POST gets back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
+
+
+class LoopbackSts:
+    def __init__(self) -> None:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                reply = server.answer(self.path, dict(self.headers.items()), body)
+                if reply is None:  # the request was read and is never answered
+                    return
+                status, payload = reply
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+
+    def answer(
+        self, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes] | None:
+        """The status and body for one POST, or None to leave it unanswered."""
+        raise NotImplementedError
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+Server = TypeVar("Server", bound=LoopbackSts)
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """Serve on a thread of its own until the block ends."""
+    thread = threading.Thread(
+        target=server._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.close()
+        thread.join(timeout=5)
