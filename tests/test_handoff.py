@@ -63,7 +63,7 @@ def test_other_formats_text() -> None:
         "$Env:AWS_ACCESS_KEY_ID = 'ASIA1'\n$Env:AWSRUN_PROFILE = 'it''s'\n"
     )
     assert FORMATS["cmd"].render(variables, removed) == (
-        "set AWS_PROFILE=\r\nset AWS_ACCESS_KEY_ID=ASIA1\r\nset AWSRUN_PROFILE=it's\r\n"
+        'set "AWS_PROFILE="\r\nset "AWS_ACCESS_KEY_ID=ASIA1"\r\nset "AWSRUN_PROFILE=it\'s"\r\n'
     )
     assert FORMATS["dotenv"].render(variables, removed) == (
         "AWS_ACCESS_KEY_ID=ASIA1\nAWSRUN_PROFILE=it's\n"

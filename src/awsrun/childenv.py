@@ -11,10 +11,15 @@ if TYPE_CHECKING:
 
 # Variables that would make an SDK pick other credentials than the ones awsrun hands over:
 # a leftover AWS_PROFILE wins over keys in some tools, and boto3 still reads the old
-# AWS_SECURITY_TOKEN name.
-ALWAYS_REMOVED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN")
+# AWS_SECURITY_TOKEN name. A caller's AWS_ACCOUNT_ID would be paired with the new keys and
+# send requests to another account's endpoints.
+ALWAYS_REMOVED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
 # Set when the new credentials have them, removed when they do not.
 OPTIONAL_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
+# What speaks for whose credentials these are: unset when `awsrun env` fails.
+IDENTITY_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", *OPTIONAL_VARIABLES, "AWSRUN_PROFILE",
+)  # fmt: skip
 
 
 def credential_variables(
@@ -52,6 +57,7 @@ def child_environment(parent: Mapping[str, str], variables: Mapping[str, str]) -
 
 __all__ = [
     "ALWAYS_REMOVED",
+    "IDENTITY_VARIABLES",
     "OPTIONAL_VARIABLES",
     "child_environment",
     "credential_variables",

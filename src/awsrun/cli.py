@@ -298,10 +298,22 @@ def _run_with_credentials(
 
         if output_format not in FORMATS:
             raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
-    chain = resolve_chain(profile, load_config_files(environ))
-    cache = Cache(cache_dir(environ), reporter)
-    broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
-    credentials = broker.credentials()
+    try:
+        chain = resolve_chain(profile, load_config_files(environ))
+        cache = Cache(cache_dir(environ), reporter)
+        broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
+        credentials = broker.credentials()
+        variables = credential_variables(credentials, region=broker.region, profile=profile)
+        if invocation.action == "env":
+            sys.stdout.write(FORMATS[output_format].text(variables, removed_variables(variables)))
+            return 0
+    except BaseException:
+        if invocation.action == "env":
+            from awsrun.childenv import IDENTITY_VARIABLES
+
+            # `eval` of nothing succeeds: make it fail, and leave no credentials from before.
+            sys.stdout.write(FORMATS[output_format].failure(IDENTITY_VARIABLES))
+        raise
     if invocation.action == "credential-process":
         from awsrun.formats import credential_process_document
 
@@ -313,10 +325,6 @@ def _run_with_credentials(
                 credentials.expiration_iso,
             )
         )
-        return 0
-    variables = credential_variables(credentials, region=broker.region, profile=profile)
-    if invocation.action == "env":
-        sys.stdout.write(FORMATS[output_format].render(variables, removed_variables(variables)))
         return 0
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
     if "server" in invocation.flags:

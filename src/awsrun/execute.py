@@ -1,31 +1,73 @@
-"""The exec boundary: the one place awsrun becomes the command."""
+"""The exec boundary: the one place awsrun becomes the command, and how any path that starts
+the command behaves as env(1) does."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
-from awsrun.errors import CommandNotExecutable, CommandNotFound
+from awsrun.errors import AwsrunError, CommandNotExecutable, CommandNotFound
 
 TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import NoReturn
 
+# Python ignores these at start-up, and an ignored signal stays ignored across exec: a
+# command would then never die of a closed pipe (`yes | head -1` in a recipe). subprocess's
+# restore_signals resets the same ones.
+_IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+
+
+def restore_signals() -> None:
+    import signal
+
+    for name in _IGNORED_BY_PYTHON:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)
+
+
+def command_error(argv: Sequence[str], error: OSError) -> AwsrunError:
+    """What env(1) would say when the command cannot be started: 127 or 126."""
+    if isinstance(error, FileNotFoundError):
+        return CommandNotFound(f"{argv[0]}: command not found (check PATH)")
+    if isinstance(error, PermissionError):
+        return CommandNotExecutable(f"{argv[0]}: permission denied (is it executable?)")
+    return CommandNotExecutable(f"{argv[0]}: cannot run it: {error.strerror}")
+
+
+def shell_fallback(argv: Sequence[str], environment: Mapping[str, str]) -> list[str] | None:
+    """For a command that the kernel refused as not a program (ENOEXEC: a script without
+    `#!`), the argv that runs it through /bin/sh, as execvp(3) and env(1) do."""
+    import shutil
+
+    if "/" in argv[0]:
+        script: str | None = argv[0]
+    else:
+        search = os.pathsep.join(os.get_exec_path(dict(environment)))
+        script = shutil.which(argv[0], path=search)
+    return None if script is None else ["/bin/sh", script, *argv[1:]]
+
 
 def exec_command(argv: Sequence[str], environment: Mapping[str, str]) -> NoReturn:
-    """Replace this process with `argv`: it keeps awsrun's PID, terminal, signals and stdio,
-    and its exit status is the command's own."""
+    """Replace this process with `argv`: it keeps awsrun's PID, terminal and stdio, the
+    signal dispositions it had before Python started, and its exit status is the command's."""
     sys.stdout.flush()
     sys.stderr.flush()
+    restore_signals()
+    environ = dict(environment)
     try:
-        os.execvpe(argv[0], list(argv), dict(environment))  # noqa: S606 - no shell, by design
-    except FileNotFoundError:
-        raise CommandNotFound(f"{argv[0]}: command not found (check PATH)") from None
-    except PermissionError:
-        raise CommandNotExecutable(f"{argv[0]}: permission denied (is it executable?)") from None
+        os.execvpe(argv[0], list(argv), environ)  # noqa: S606 - no shell, by design
     except OSError as error:
-        raise CommandNotExecutable(f"{argv[0]}: cannot run it: {error.strerror}") from None
+        fallback = shell_fallback(argv, environ) if error.errno == errno.ENOEXEC else None
+        if fallback is None:
+            raise command_error(argv, error) from None
+    try:
+        os.execve(fallback[0], fallback, environ)  # noqa: S606 - /bin/sh runs a file, as env(1)
+    except OSError as error:
+        raise command_error(argv, error) from None
 
 
-__all__ = ["exec_command"]
+__all__ = ["command_error", "exec_command", "restore_signals", "shell_fallback"]

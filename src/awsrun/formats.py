@@ -9,10 +9,49 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from awsrun.errors import ConfigError
+
 
 class Format:
+    def text(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
+        """The variables in this format; a value no format can carry safely is refused."""
+        for name, value in variables.items():
+            if _unsafe(value, self.refused):
+                raise ConfigError(
+                    f"{name} would hold a line break or another character that --format "
+                    f"{self.name} cannot write safely; fix where it comes from "
+                    f"({_SOURCES.get(name, 'the credentials')})"
+                )
+        return self.render(variables, removed)
+
+    # Characters the format cannot quote, besides control characters.
+    refused = ""
+    name = ""
+
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
         raise NotImplementedError
+
+    def failure(self, names: Sequence[str]) -> str:
+        """What `eval` gets when awsrun fails: the variables it would have set are unset
+        and the evaluation fails, so `eval "$(awsrun env p)" && cmd` never runs `cmd` with
+        credentials left over from before. Empty where the format has no such command."""
+        return ""
+
+
+# Where the values that are not credentials come from, for the refusal above.
+_SOURCES = {
+    "AWS_REGION": "--region, AWS_DEFAULT_REGION or the profile's region",
+    "AWS_DEFAULT_REGION": "--region, AWS_DEFAULT_REGION or the profile's region",
+    "AWSRUN_PROFILE": "the profile name",
+}
+
+
+def _unsafe(value: str, refused: str) -> bool:
+    # C0 controls, DEL, C1 controls and the Unicode line and paragraph separators.
+    return any(
+        ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" or c in refused
+        for c in value
+    )
 
 
 def _sh_quote(value: str) -> str:
@@ -21,6 +60,11 @@ def _sh_quote(value: str) -> str:
 
 class ShFormat(Format):
     """bash, zsh, dash: `eval "$(awsrun env PROFILE)"`."""
+
+    name = "sh"
+
+    def failure(self, names: Sequence[str]) -> str:
+        return f"unset {' '.join(names)}\nfalse\n"
 
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
         lines = [f"unset {' '.join(removed)}"] if removed else []
@@ -31,6 +75,11 @@ class ShFormat(Format):
 class FishFormat(Format):
     """fish: `awsrun env PROFILE --format fish | source`."""
 
+    name = "fish"
+
+    def failure(self, names: Sequence[str]) -> str:
+        return "".join(f"set -e {name}\n" for name in names) + "false\n"
+
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
         def quote(value: str) -> str:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -40,29 +89,50 @@ class FishFormat(Format):
         return "\n".join(lines) + "\n"
 
 
+# PowerShell ends a single-quoted string at any of these, and reads each one doubled as one.
+_POWERSHELL_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
+
+
 class PowerShellFormat(Format):
     """PowerShell: `awsrun env PROFILE --format powershell | Invoke-Expression`."""
 
+    name = "powershell"
+
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
+        def quote(value: str) -> str:
+            for mark in _POWERSHELL_QUOTES:
+                value = value.replace(mark, mark * 2)
+            return f"'{value}'"
+
         lines = [f"Remove-Item Env:{name} -ErrorAction SilentlyContinue" for name in removed]
-        lines += [
-            f"$Env:{name} = '{value.replace(chr(39), chr(39) * 2)}'"
-            for name, value in variables.items()
-        ]
+        lines += [f"$Env:{name} = {quote(value)}" for name, value in variables.items()]
         return "\n".join(lines) + "\n"
+
+    def failure(self, names: Sequence[str]) -> str:
+        lines = [f"Remove-Item Env:{name} -ErrorAction SilentlyContinue" for name in names]
+        return "\n".join([*lines, "throw 'awsrun env failed: see its message above'"]) + "\n"
 
 
 class CmdFormat(Format):
-    """Windows cmd.exe: `set NAME=value` lines for a batch file."""
+    """Windows cmd.exe: `set "NAME=value"` lines for a batch file. The quotes keep `& | < >
+    ^` literal; `%` is doubled, as a batch file reads it; a `"` or `!` cannot be written."""
+
+    name = "cmd"
+    refused = '"!'
 
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
-        lines = [f"set {name}=" for name in removed]
-        lines += [f"set {name}={value}" for name, value in variables.items()]
+        lines = [f'set "{name}="' for name in removed]
+        lines += [f'set "{name}={value.replace("%", "%%")}"' for name, value in variables.items()]
         return "\r\n".join(lines) + "\r\n"
+
+    def failure(self, names: Sequence[str]) -> str:
+        return "".join(f'set "{name}="\r\n' for name in names) + "exit /b 1\r\n"
 
 
 class DotenvFormat(Format):
     """`docker run --env-file`: NAME=value, verbatim (docker does not unquote)."""
+
+    name = "dotenv"
 
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
         return "".join(f"{name}={value}\n" for name, value in variables.items())
@@ -70,6 +140,8 @@ class DotenvFormat(Format):
 
 class JsonFormat(Format):
     """One JSON object, name to value, for scripts."""
+
+    name = "json"
 
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
         return json.dumps(dict(variables), indent=2) + "\n"

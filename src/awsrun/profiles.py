@@ -355,18 +355,27 @@ def default_session_name(environ: Mapping[str, str]) -> str:
     return name[:64]
 
 
+_REGION_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
 def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
     """The region of botocore's session for the profile, which signs every STS call of the
     chain and is the command's: `--region` (as the AWS CLI's own), else AWS_DEFAULT_REGION,
     else the named profile's `region`. botocore reads no AWS_REGION."""
-    if override:
-        return override
     region = files.environ.get("AWS_DEFAULT_REGION")
-    if region is not None:
+    if override:
+        region, source = override, "--region"
+    elif region is not None:
+        source = "AWS_DEFAULT_REGION"
         if not region.strip():  # botocore builds the URL `https://sts..amazonaws.com`
             raise ConfigError("AWS_DEFAULT_REGION is set but empty: unset it, or give it a region")
-        return region
-    return files.profiles.get(profile, {}).get("region") or None
+    else:
+        region = files.profiles.get(profile, {}).get("region") or None
+        source = f"the region of profile {profile!r}"
+    # A region goes into a URL and into the command's environment: letters, digits, dashes.
+    if region is not None and not _REGION_CHARACTERS.issuperset(region):
+        raise ConfigError(f"{source} is {region!r}, not a region name: write one such as eu-west-1")
+    return region
 
 
 def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:

@@ -8,6 +8,7 @@ request is answered from the shared cache, refreshed through STS when the margin
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import os
@@ -19,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from awsrun.credentials import Credentials
-from awsrun.errors import AwsrunError, CommandNotExecutable, CommandNotFound
+from awsrun.errors import AwsrunError
+from awsrun.execute import command_error, shell_fallback
 
 # Signals awsrun passes on to the command it waits for.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -35,6 +37,7 @@ _REMOVED = (
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    "AWS_ACCOUNT_ID",
 )
 
 
@@ -156,19 +159,27 @@ def _terminal_delivered_it(signum: int) -> bool:
         os.close(fd)
 
 
+def _start(command: Sequence[str], environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """The command as a child, started as env(1) would start it (Popen restores the
+    signals Python ignores)."""
+    try:
+        return subprocess.Popen(list(command), env=dict(environment))
+    except OSError as error:
+        fallback = shell_fallback(command, environment) if error.errno == errno.ENOEXEC else None
+        if fallback is None:
+            raise command_error(command, error) from None
+    try:
+        return subprocess.Popen(fallback, env=dict(environment))
+    except OSError as error:
+        raise command_error(command, error) from None
+
+
 def run_with_server(
     command: Sequence[str], environment: Mapping[str, str], server: CredentialServer
 ) -> int:
     """Run `command` while `server` answers; its status, or 128+N when signal N killed it."""
     with server:
-        try:
-            child = subprocess.Popen(list(command), env=dict(environment))
-        except FileNotFoundError:
-            raise CommandNotFound(f"{command[0]}: command not found (check PATH)") from None
-        except PermissionError:
-            raise CommandNotExecutable(
-                f"{command[0]}: permission denied (is it executable?)"
-            ) from None
+        child = _start(command, environment)
 
         def forward(signum: int, _frame: object) -> None:
             if not _terminal_delivered_it(signum):
