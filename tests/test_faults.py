@@ -31,6 +31,8 @@ from fakests import FakeSts, fake_sts
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
 
+from awsrun.cache import ENTRY_VERSION
+
 
 @pytest.fixture
 def bad_sts(home: Home) -> Iterator[FakeSts]:
@@ -144,7 +146,7 @@ def test_killed_at_any_moment_of_a_refresh_leaves_a_usable_cache(home: Home, sts
         process.kill()
         process.wait(timeout=30)
         for entry in home.cache_entries():  # complete or absent, never half
-            assert entry_fields(entry)["version"] == "2"
+            assert entry_fields(entry)["version"] == str(ENTRY_VERSION)
     after = run_awsrun(["prod", "--", *child_command()], {**home.env, "AWSRUN_LOCK_TIMEOUT": "5"})
 
     assert after.returncode == 0, after.stderr
@@ -187,7 +189,9 @@ def test_ctrl_c_at_the_mfa_prompt_exits_130_and_releases_the_lock(
     assert prompt.exitstatus == 130 or prompt.signalstatus == signal.SIGINT
     assert "Traceback" not in said
     assert after.returncode == 0, after.stderr
-    assert [entry_fields(entry)["version"] for entry in home.cache_entries()] == ["2", "2"]
+    assert [entry_fields(entry)["version"] for entry in home.cache_entries()] == [
+        str(ENTRY_VERSION)
+    ] * 2
 
 
 def test_ctrl_c_while_waiting_for_the_lock_exits_130(home: Home, sts: LocalSts) -> None:

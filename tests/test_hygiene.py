@@ -146,3 +146,143 @@ def test_every_shell_format_fails_and_unsets_on_failure(home: Home, output_forma
         "exit /b 1",
     )
     assert "exit\n" not in result.stdout  # never closes an interactive shell
+
+
+# -- what files and folders can do ----------------------------------------------------------
+
+
+def test_completion_treats_profile_names_as_data(home: Home, tmp_path: Path) -> None:
+    pwned = tmp_path / "pwned"
+    home.write_config(
+        home.config.read_text() + f"[profile $(touch${{IFS}}{pwned})]\nregion = eu-west-1\n"
+    )
+    bin_dir = str(Path(awsrun_executable()).parent)
+    env = {**home.env, "PATH": f"{bin_dir}:{home.env['PATH']}"}
+    script = (
+        "source <(awsrun completion bash)\n"
+        'COMP_WORDS=(awsrun ""); COMP_CWORD=1; _awsrun; printf "%s\\n" "${COMPREPLY[@]}"\n'
+        'COMP_WORDS=(awsrun "pr"); _awsrun; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    result = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert not pwned.exists()
+    offered = result.stdout.splitlines()
+    assert f"\\$\\(touch\\$\\{{IFS\\}}{pwned}\\)" in offered  # offered, quoted, never run
+    assert offered[-1] == "prod"
+    assert "exec" in offered
+
+
+def test_folders_awsrun_makes_are_private_whatever_the_umask(home: Home, tmp_path: Path) -> None:
+    env = {name: value for name, value in home.env.items() if name != "AWSRUN_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "made" / "by-awsrun")
+    result = subprocess.run(
+        ["sh", "-c", 'umask 000; exec "$0" prod -- true', awsrun_executable()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    for folder in ("made", "made/by-awsrun", "made/by-awsrun/awsrun"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_a_relative_xdg_cache_home_is_ignored(home: Home, tmp_path: Path) -> None:
+    env = {name: value for name, value in home.env.items() if name != "AWSRUN_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = "relative/cache"
+    result = subprocess.run(
+        [awsrun_executable(), "prod", "--", "true"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "relative").exists()
+    assert list((Path(env["HOME"]) / ".cache" / "awsrun").glob("*.ini"))
+
+
+def test_no_home_folder_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    from awsrun.cache import cache_dir
+    from awsrun.errors import ConfigError
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    with pytest.raises(ConfigError, match="set HOME, XDG_CACHE_HOME or AWSRUN_CACHE_DIR"):
+        cache_dir({})
+    assert cache_dir({"AWSRUN_CACHE_DIR": "/somewhere"}) == "/somewhere"
+
+
+# -- everyday mistakes are one line, never "unexpected" -----------------------------------
+
+MISTAKES = {
+    "missing-program": (
+        "credential_process = /nonexistent/program --flag",
+        "No such file or directory: /nonexistent/program; fix the profile's credential_process",
+    ),
+    "not-json": (
+        "credential_process = echo hello",
+        "JSONDecodeError (Expecting value: line 1 column 1 (char 0)); fix the profile's "
+        "credential_process",
+    ),
+    "unclosed-quote": (
+        'credential_process = echo "abc',
+        "ValueError (No closing quotation); fix the profile's credential_process",
+    ),
+    "no-token-file": (
+        "role_arn = arn:aws:iam::123456789012:role/W\nweb_identity_token_file = /nonexistent/token",
+        "No such file or directory: /nonexistent/token; fix the profile's web_identity_token_file",
+    ),
+    "short-external-id": (
+        "role_arn = arn:aws:iam::123456789012:role/X\nsource_profile = default\nexternal_id = x",
+        "Invalid length for parameter ExternalId, value: 1, valid min length: 2",
+    ),
+    "spaced-session-name": (
+        "role_arn = arn:aws:iam::123456789012:role/X\nsource_profile = default\n"
+        "role_session_name = my session",
+        "role_session_name = 'my session'",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_broken_profile_is_one_line_that_names_the_fix(home: Home, mistake: str) -> None:
+    settings, message = MISTAKES[mistake]
+    home.write_config(home.config.read_text() + f"[profile {mistake}]\n{settings}\n")
+    result = run_awsrun([mistake, "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "unexpected" not in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--session-name", "\udcff\udcfe"], "it may hold only ASCII letters, digits and _+=,.@-"),
+        (["--session-name", "x"], "it must be 2 to 64 characters long"),
+        (["--duration", "5m"], "--duration takes 15m to 12h"),
+        (["--duration", "13h"], "--duration takes 15m to 12h"),
+    ],
+)
+def test_an_option_sts_would_refuse_is_one_line(
+    home: Home, option: list[str], message: str
+) -> None:
+    result = run_awsrun([*option, "prod", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr

@@ -13,6 +13,8 @@ import pytest
 from conftest import Home, awsrun_executable, entry_fields, role_arn, run_awsrun
 from localsts import LocalSts
 
+from awsrun.cache import ENTRY_VERSION
+
 EVERY_KIND = f"""
 [profile mfa-keys]
 aws_access_key_id = AKIAAWSRUNTESTMFA001
@@ -120,7 +122,7 @@ def far_future_mtime(entry: Path) -> None:
 
 def edit(entry: Path) -> None:
     # New contents, written as an editor writes them: this version is not awsrun's.
-    entry.write_text(entry.read_text().replace("version = 2", "version = 9"))
+    entry.write_text(entry.read_text().replace(f"version = {ENTRY_VERSION}", "version = 9"))
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ from conftest import (
 )
 from localsts import LocalSts
 
+from awsrun.cache import ENTRY_VERSION
+
 ASSUMED_PROD = "arn:aws:sts::123456789012:assumed-role/Prod/"
 
 
@@ -141,13 +143,15 @@ def test_intermediate_roles_are_cached_and_shared(home: Home, sts: LocalSts) -> 
 def test_corrupt_cache_entry_is_a_miss(home: Home, sts: LocalSts) -> None:
     run_awsrun(["prod", "--", "true"], home.env)
     for entry in home.cache_entries():
-        entry.write_text("[awsrun-entry]\nversion = 2\naws_access_key_id = trunc")
+        entry.write_text(f"[awsrun-entry]\nversion = {ENTRY_VERSION}\naws_access_key_id = trunc")
 
     result = run_awsrun(["prod", "--", *child_command()], home.env)
 
     assert str(identity_of(result)["arn"]).startswith(ASSUMED_PROD)
     assert len(sts.assumed_roles()) == 2
-    assert all(entry_fields(entry)["version"] == "2" for entry in home.cache_entries())
+    assert all(
+        entry_fields(entry)["version"] == str(ENTRY_VERSION) for entry in home.cache_entries()
+    )
 
 
 def test_editing_the_role_or_swapping_keys_never_reuses_old_credentials(

@@ -293,7 +293,7 @@ def test_an_entry_is_ini_as_configparser_reads_it(tmp_path: Path) -> None:
     parser.read(tmp_path / "c" / "k.ini")
 
     assert dict(parser.items("awsrun-entry")) == {
-        "version": "2",
+        "version": "3",
         "key": "k",
         "profile": "p q",
         "obtained_at": "1000",
@@ -301,6 +301,7 @@ def test_an_entry_is_ini_as_configparser_reads_it(tmp_path: Path) -> None:
         "expiration": iso_utc(5000),
         "aws_access_key_id": "ASIA1",
         "aws_secret_access_key": "se/cr+et=",
+        "end": "k",
     }
     assert cache.read("k", now=2000.0) == CachedEntry(
         Credentials("ASIA1", "se/cr+et=", None, 5000), 1000, "p q"
@@ -308,13 +309,15 @@ def test_an_entry_is_ini_as_configparser_reads_it(tmp_path: Path) -> None:
 
 
 WHOLE_ENTRY = f"""[awsrun-entry]
-version = 2
+version = 3
 key = k
 obtained_at = 1000
 expires_at = 5000
 expiration = {iso_utc(5000)}
 aws_access_key_id = ASIA1
 aws_secret_access_key = secret
+aws_session_token = token
+end = k
 """
 
 
@@ -325,7 +328,9 @@ aws_secret_access_key = secret
         b"[awsrun-entry",
         b"\xff\xfe",
         b"{}",
-        WHOLE_ENTRY.replace("version = 2", "version = 1").encode(),
+        WHOLE_ENTRY.replace("version = 3", "version = 2").encode(),
+        WHOLE_ENTRY.replace("end = k\n", "").encode(),
+        WHOLE_ENTRY.replace("end = k\n", "end = j\n").encode(),
         WHOLE_ENTRY.replace("key = k", "key = j").encode(),
         WHOLE_ENTRY.replace("expires_at = 5000", "expires_at = 5001").encode(),
         WHOLE_ENTRY.replace("expires_at = 5000", "expires_at = 5e3").encode(),
@@ -352,8 +357,22 @@ def test_the_whole_entry_those_misses_are_cut_from_is_a_hit(tmp_path: Path) -> N
     os.chmod(tmp_path / "k.ini", 0o600)
 
     assert cache.read("k", now=0.0) == CachedEntry(
-        Credentials("ASIA1", "secret", None, 5000), 1000, ""
+        Credentials("ASIA1", "secret", "token", 5000), 1000, ""
     )
+
+
+def test_an_entry_cut_short_at_any_byte_is_a_miss(tmp_path: Path) -> None:
+    """A full disk or a crash mid-copy leaves a prefix: none of them may pass as an entry
+    (a token cut in the middle would reach the command)."""
+    cache = Cache(str(tmp_path), Reporter())
+    cache.write("k", entry(5000.0))
+    whole = (tmp_path / "k.ini").read_bytes()
+    # Every cut but the one that drops only the final line break, which loses nothing.
+    for length in range(len(whole) - 1):
+        (tmp_path / "k.ini").write_bytes(whole[:length])
+        assert cache.read("k", now=2000.0) is None, whole[:length]
+    (tmp_path / "k.ini").write_bytes(whole[:-1])
+    assert cache.read("k", now=2000.0) == entry(5000.0)
 
 
 def test_a_folder_open_to_others_is_refused(

@@ -16,6 +16,7 @@ import stat
 import sys
 
 from awsrun.credentials import Credentials, iso_utc
+from awsrun.errors import ConfigError
 from awsrun.ini import IniError, parse_ini
 from awsrun.report import Reporter
 
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 # Version 1 was JSON, in `KEY.json` files; 2 is the INI of the AWS credentials file, which
 # awsrun reads anyway: importing json costs a cache hit more than half of Python's start.
-ENTRY_VERSION = 2
+# 3 ends with `end = KEY`, so that a file cut short at any byte is a miss.
+ENTRY_VERSION = 3
 _ENTRY_SECTION = "awsrun-entry"
 # STS never issues credentials that last longer than 36 hours: a later expiry is a forged
 # or corrupt entry, not a lucky one.
@@ -43,8 +45,16 @@ def cache_dir(environ: Mapping[str, str]) -> str:
     if sys.platform == "linux":
         # platformdirs' rule on Linux (XDG Base Directory), spelled out because importing
         # platformdirs costs a cache hit about as much as the rest of the run; a test
-        # checks that both give the same folder.
-        base = environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        # checks that both give the same folder. A relative XDG_CACHE_HOME is ignored, as
+        # the specification says.
+        base = environ.get("XDG_CACHE_HOME", "").strip()
+        if not os.path.isabs(base):
+            base = os.path.expanduser("~/.cache")
+        if not os.path.isabs(base):  # no HOME and no passwd entry: `~` stays as it is
+            raise ConfigError(
+                "awsrun cannot find your home folder for its cache (HOME is not set): "
+                "set HOME, XDG_CACHE_HOME or AWSRUN_CACHE_DIR"
+            )
         return os.path.join(base, "awsrun")
     import platformdirs
 
@@ -144,6 +154,9 @@ class Cache:
         except FileNotFoundError:
             if not create:
                 return False
+            # Every folder made on the way is private, whatever the umask: makedirs gives
+            # its mode to the last folder only.
+            previous_umask = os.umask(0o077)
             try:
                 os.makedirs(self.directory, mode=0o700, exist_ok=True)
                 st = os.lstat(self.directory)
@@ -154,6 +167,8 @@ class Cache:
                     "set AWSRUN_CACHE_DIR to a writable folder",
                 )
                 return False
+            finally:
+                os.umask(previous_umask)
         except OSError as error:  # a path component is a file, no permission, ...
             self._refuse(
                 self.directory,
@@ -309,6 +324,8 @@ def _encode(key: str, entry: CachedEntry) -> bytes:
         "aws_access_key_id": credentials.access_key_id,
         "aws_secret_access_key": credentials.secret_access_key,
         "aws_session_token": credentials.session_token,
+        # Last: a file that has it whole has everything before it.
+        "end": key,
     }
     lines = [f"[{_ENTRY_SECTION}]"]
     lines += [f"{name} = {value}" for name, value in fields.items() if value is not None]
@@ -323,6 +340,8 @@ def _decode(raw: bytes, key: str, now: float) -> CachedEntry | None:
         return None
     if fields.get("version") != str(ENTRY_VERSION) or fields.get("key") != key:
         return None  # another version, or a file copied over from another entry's name
+    if next(reversed(fields)) != "end" or fields["end"] != key:
+        return None  # cut short: the last field is missing or incomplete
     access_key_id = fields.get("aws_access_key_id")
     secret = fields.get("aws_secret_access_key")
     expires_text = fields.get("expires_at", "")

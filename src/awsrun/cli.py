@@ -255,6 +255,7 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
 def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Options:
     from awsrun.broker import Options, lock_timeout_from
     from awsrun.durations import parse_duration
+    from awsrun.profiles import MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, session_name_problem
 
     values = invocation.values
     durations: dict[str, int] = {}
@@ -266,9 +267,22 @@ def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> O
         if name in values:
             option = "--" + name.replace("_", "-")
             durations[name] = parse_duration(values[name], what=option)
+    if (
+        not MIN_DURATION_SECONDS
+        <= durations.get("duration", MIN_DURATION_SECONDS)
+        <= (MAX_DURATION_SECONDS)
+    ):
+        raise UsageError(
+            f"--duration takes 15m to 12h (what STS allows for a role session), "
+            f"not {values['duration']!r}"
+        )
+    session_name = values.get("session_name")
+    problem = None if session_name is None else session_name_problem(session_name)
+    if problem:
+        raise UsageError(f"--session-name {session_name!r} is not one STS takes: {problem}")
     return Options(
         refresh="refresh" in invocation.flags,
-        session_name=values.get("session_name"),
+        session_name=session_name,
         region=values.get("region"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),

@@ -30,10 +30,14 @@ _awsrun() {
         COMPREPLY=($(compgen -W "__OPTIONS__" -- "$cur"))
     elif [ "$seen" = completion ]; then
         COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
-    elif [ -z "$seen" ]; then
-        COMPREPLY=($(compgen -W "__WORDS__ $(awsrun list --names 2>/dev/null)" -- "$cur"))
     else
-        COMPREPLY=($(compgen -W "$(awsrun list --names 2>/dev/null)" -- "$cur"))
+        [ -z "$seen" ] && COMPREPLY=($(compgen -W "__WORDS__" -- "$cur"))
+        # Profile names are data from a file: never through compgen -W, which expands
+        # each word again (a `$(...)` in a name would run).
+        local name
+        while IFS= read -r name; do
+            [[ $name == "$cur"* ]] && COMPREPLY+=("$(printf %q "$name")")
+        done < <(awsrun list --names 2>/dev/null)
     fi
 }
 complete -o default -F _awsrun awsrun

@@ -336,6 +336,15 @@ _SESSION_NAME_CHARACTERS = frozenset(
 )
 
 
+def session_name_problem(name: str) -> str | None:
+    """Why STS would refuse `name` as a RoleSessionName, or None."""
+    if not 2 <= len(name) <= 64:
+        return "it must be 2 to 64 characters long"
+    if not _SESSION_NAME_CHARACTERS.issuperset(name):
+        return "it may hold only ASCII letters, digits and _+=,.@-"
+    return None
+
+
 def default_session_name(environ: Mapping[str, str]) -> str:
     """`awsrun-$USER` in the characters RoleSessionName allows (ASCII letters and digits,
     `_+=,.@-`), at most 64 of them: CloudTrail shows it. The user is found as
@@ -600,10 +609,17 @@ def _duration(name: str, settings: Mapping[str, str], files: ConfigFiles) -> int
 def _role_hop(name: str, settings: Mapping[str, str], files: ConfigFiles) -> RoleHop:
     role_arn = _get(settings, "role_arn")
     assert role_arn is not None
+    session_name = _get(settings, "role_session_name")
+    problem = None if session_name is None else session_name_problem(session_name)
+    if problem:
+        raise ConfigError(
+            f"profile {name!r} has role_session_name = {session_name!r} in "
+            f"{files.path_of(name, 'role_session_name')}, which STS refuses: {problem}"
+        )
     return RoleHop(
         profile=name,
         role_arn=role_arn,
-        role_session_name=_get(settings, "role_session_name"),
+        role_session_name=session_name,
         external_id=_get(settings, "external_id"),
         mfa_serial=_get(settings, "mfa_serial"),
         mfa_process=_get(settings, "mfa_process"),
@@ -761,6 +777,7 @@ __all__ = [
     "load_config_files",
     "resolve_chain",
     "section_words",
+    "session_name_problem",
     "session_region",
     "sts_endpoint",
 ]

@@ -46,6 +46,13 @@ _SOURCE_REJECTED = frozenset(
 )
 
 
+# What each kind of profile is set up by, for messages that say what to fix.
+_SETTINGS_READ = {
+    "web-identity": "web_identity_token_file",
+    "sso": "sso_* settings",
+    "login": "login_session",
+    "process": "credential_process",
+}
 # Profile kinds (awsrun.profiles) and the botocore provider that resolves each.
 _PROVIDER_METHODS = {
     "web-identity": "assume-role-with-web-identity",
@@ -104,7 +111,7 @@ class Sts:
             )
         except BotoCoreError as error:
             raise StsError(
-                f"boto3 cannot set up STS for profile {self._profile!r}: {_first_line(error)}"
+                f"boto3 cannot set up STS for profile {self._profile!r}: {_one_line(error)}"
             ) from None
 
     def assume_role(
@@ -154,27 +161,37 @@ class Sts:
             for found in builder.providers(profile_name=profile, disable_env_vars=True)
             if method == found.METHOD
         )
-        return _resolve(provider, f"{kind} profile {profile!r}")
+        return _resolve(provider, f"{kind} profile {profile!r}", _SETTINGS_READ[kind])
 
     def credential_source(self, source: str, profile: str) -> Credentials:
         """Credentials from the instance or container role (credential_source)."""
         provider = {"Ec2InstanceMetadata": "iam-role", "EcsContainer": "container-role"}[source]
         found = create_credential_resolver(self._botocore_session()).get_provider(provider)
-        return _resolve(found, f"credential_source {source} of profile {profile!r}")
+        return _resolve(
+            found, f"credential_source {source} of profile {profile!r}", "credential_source"
+        )
 
 
-def _resolve(provider: CredentialProvider, what: str) -> Credentials:
+def _resolve(provider: CredentialProvider, what: str, setting: str) -> Credentials:
     try:
         found = provider.load()
         if found is None:
             raise StsError(f"boto3 found no credentials for {what}")
         frozen = found.get_frozen_credentials()
     except BotoCoreError as error:
-        raise StsError(
-            f"boto3 could not get credentials for {what}: {_first_line(error)}"
-        ) from None
+        raise StsError(f"boto3 could not get credentials for {what}: {_one_line(error)}") from None
     except ClientError as error:
         raise StsError(f"{what}: {_client_error_text(error)}") from None
+    except OSError as error:  # a program or a token file that is not there
+        raise StsError(
+            f"{what}: {error.strerror or type(error).__name__}"
+            + (f": {error.filename}" if error.filename else "")
+            + f"; fix the profile's {setting}"
+        ) from None
+    except ValueError as error:  # output that is not JSON, a command with an unclosed quote
+        raise StsError(
+            f"{what}: {type(error).__name__} ({_one_line(error)}); fix the profile's {setting}"
+        ) from None
     if not frozen.access_key or not frozen.secret_key:
         raise StsError(f"boto3 found incomplete credentials for {what}")
     expiry = getattr(found, "_expiry_time", None)
@@ -195,9 +212,12 @@ def _from_sts(answer: Mapping[str, Any]) -> Credentials:
     )
 
 
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+def _one_line(error: BaseException) -> str:
+    """An error's text on one line (botocore's parameter errors give the reason on the
+    second)."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip()) or (
+        type(error).__name__
+    )
 
 
 def _client_error_text(error: ClientError) -> str:
@@ -231,7 +251,7 @@ def _sts_errors(client: Any, action: str, source: str) -> Iterator[None]:
             "check the network, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS and the profile's region"
         ) from None
     except BotoCoreError as error:
-        raise StsError(f"STS {action} failed for {source}: {_first_line(error)}") from None
+        raise StsError(f"STS {action} failed for {source}: {_one_line(error)}") from None
 
 
 __all__ = ["RoleRequest", "SourceRejected", "Sts"]
