@@ -120,6 +120,9 @@ class Bench:
         profile = [] if case.profile is None else [case.profile]
         argv = [awsrun_executable(), "env", *extra, *profile, "--format", "json"]
         result, requests = self._run(argv, environ)
+        # The secret scan: every secret here is recognisable by its prefix.
+        for secret in ("secret-of-", "issued-secret-", "issued-token-"):
+            assert secret not in result.stderr, "a secret reached awsrun's stderr"
         if result.returncode != 0:
             assert result.returncode == 125, result.stderr
             assert result.stderr.startswith("awsrun: "), result.stderr

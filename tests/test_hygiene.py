@@ -286,3 +286,18 @@ def test_an_option_sts_would_refuse_is_one_line(
     assert result.returncode == 125
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("mode", PATHS)
+def test_an_empty_command_word_is_not_found(home: Home, mode: list[str]) -> None:
+    result = run_awsrun([*mode, "prod", "--", ""], home.env)
+
+    assert result.returncode == 127
+    assert result.stderr == "awsrun: '': command not found (the command is an empty word)\n"
+
+
+def test_an_empty_profile_name_is_one_line(home: Home) -> None:
+    result = run_awsrun(["", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert result.stderr == "awsrun: the profile name is empty: name a profile, or leave it out\n"

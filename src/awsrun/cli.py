@@ -240,7 +240,9 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
             )
         if invocation.words:
             return invocation.words[0]
-    if invocation.profile:
+    if invocation.profile is not None:
+        if not invocation.profile:
+            raise UsageError("the profile name is empty: name a profile, or leave it out")
         return invocation.profile
     # botocore's order: the first of these that is set, even to nothing.
     for variable in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):

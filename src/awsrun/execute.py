@@ -51,11 +51,18 @@ def shell_fallback(argv: Sequence[str], environment: Mapping[str, str]) -> list[
     return None if script is None else ["/bin/sh", script, *argv[1:]]
 
 
+def check_command(argv: Sequence[str]) -> None:
+    """Refuse what no exec call can run, as env(1) would (127)."""
+    if not argv[0]:  # os.exec* would raise ValueError; env(1) says "No such file"
+        raise CommandNotFound("'': command not found (the command is an empty word)")
+
+
 def exec_command(argv: Sequence[str], environment: Mapping[str, str]) -> NoReturn:
     """Replace this process with `argv`: it keeps awsrun's PID, terminal and stdio, the
     signal dispositions it had before Python started, and its exit status is the command's."""
     sys.stdout.flush()
     sys.stderr.flush()
+    check_command(argv)
     restore_signals()
     environ = dict(environment)
     try:
@@ -70,4 +77,4 @@ def exec_command(argv: Sequence[str], environment: Mapping[str, str]) -> NoRetur
         raise command_error(argv, error) from None
 
 
-__all__ = ["command_error", "exec_command", "restore_signals", "shell_fallback"]
+__all__ = ["check_command", "command_error", "exec_command", "restore_signals", "shell_fallback"]

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from awsrun.credentials import Credentials
 from awsrun.errors import AwsrunError
-from awsrun.execute import command_error, shell_fallback
+from awsrun.execute import check_command, command_error, shell_fallback
 
 # Signals awsrun passes on to the command it waits for.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -162,6 +162,7 @@ def _terminal_delivered_it(signum: int) -> bool:
 def _start(command: Sequence[str], environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """The command as a child, started as env(1) would start it (Popen restores the
     signals Python ignores)."""
+    check_command(command)
     try:
         return subprocess.Popen(list(command), env=dict(environment))
     except OSError as error:
