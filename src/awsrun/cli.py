@@ -269,11 +269,8 @@ def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> O
         if name in values:
             option = "--" + name.replace("_", "-")
             durations[name] = parse_duration(values[name], what=option)
-    if (
-        not MIN_DURATION_SECONDS
-        <= durations.get("duration", MIN_DURATION_SECONDS)
-        <= (MAX_DURATION_SECONDS)
-    ):
+    duration = durations.get("duration")
+    if duration is not None and not MIN_DURATION_SECONDS <= duration <= MAX_DURATION_SECONDS:
         raise UsageError(
             f"--duration takes 15m to 12h (what STS allows for a role session), "
             f"not {values['duration']!r}"
