@@ -174,17 +174,20 @@ def test_completion_treats_profile_names_as_data(home: Home, tmp_path: Path) -> 
     assert "exec" in offered
 
 
-def test_folders_awsrun_makes_are_private_whatever_the_umask(home: Home, tmp_path: Path) -> None:
+def with_xdg_cache_home(
+    home: Home, xdg_cache_home: str, argv: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run `argv` where the cache folder comes from XDG_CACHE_HOME, not AWSRUN_CACHE_DIR."""
     env = {name: value for name, value in home.env.items() if name != "AWSRUN_CACHE_DIR"}
-    env["XDG_CACHE_HOME"] = str(tmp_path / "made" / "by-awsrun")
-    result = subprocess.run(
-        ["sh", "-c", 'umask 000; exec "$0" prod -- true', awsrun_executable()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    env["XDG_CACHE_HOME"] = xdg_cache_home
+    return subprocess.run(
+        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def test_folders_awsrun_makes_are_private_whatever_the_umask(home: Home, tmp_path: Path) -> None:
+    argv = ["sh", "-c", 'umask 000; exec "$0" prod -- true', awsrun_executable()]
+    result = with_xdg_cache_home(home, str(tmp_path / "made" / "by-awsrun"), argv, tmp_path)
 
     assert result.returncode == 0, result.stderr
     for folder in ("made", "made/by-awsrun", "made/by-awsrun/awsrun"):
@@ -192,21 +195,12 @@ def test_folders_awsrun_makes_are_private_whatever_the_umask(home: Home, tmp_pat
 
 
 def test_a_relative_xdg_cache_home_is_ignored(home: Home, tmp_path: Path) -> None:
-    env = {name: value for name, value in home.env.items() if name != "AWSRUN_CACHE_DIR"}
-    env["XDG_CACHE_HOME"] = "relative/cache"
-    result = subprocess.run(
-        [awsrun_executable(), "prod", "--", "true"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    argv = [awsrun_executable(), "prod", "--", "true"]
+    result = with_xdg_cache_home(home, "relative/cache", argv, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "relative").exists()
-    assert list((Path(env["HOME"]) / ".cache" / "awsrun").glob("*.ini"))
+    assert list((home.path / ".cache" / "awsrun").glob("*.ini"))
 
 
 def test_no_home_folder_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
