@@ -108,7 +108,7 @@ def test_credential_process_prints_exactly_the_contract(home: Home, sts: LocalSt
         "Expiration",
     }
     assert document["Version"] == 1
-    assert document["Expiration"].endswith("+00:00")
+    assert document["Expiration"].endswith("Z")
     assert result.stderr == ""
 
 

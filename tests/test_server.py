@@ -3,15 +3,33 @@ and fresh credentials from it while it runs."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import signal
 import socket
 import sys
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from conftest import Home, run_awsrun, term_reaches_the_command
+from conftest import (
+    CHILD,
+    ROOT_KEY_ID,
+    ROOT_SECRET,
+    Home,
+    awsrun_executable,
+    role_arn,
+    run_awsrun,
+    term_reaches_the_command,
+)
 from localsts import LocalSts
+
+from awsrun.credentials import Credentials, iso_utc
+from awsrun.errors import StsError
+from awsrun.report import Reporter
+from awsrun.server import MAX_CONNECTIONS, CredentialServer
 
 SERVER_CHILD = str(Path(__file__).resolve().parent / "server_child.py")
 # moto's shortest session is 15 minutes; a margin of 895 s makes awsrun refresh a few
@@ -85,7 +103,7 @@ def test_a_command_that_is_not_found_is_127(home: Home, sts: LocalSts) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_default_profile_that_would_win_over_the_endpoint_is_named(
+def test_a_default_profile_that_would_win_over_the_endpoint_is_refused(
     home: Home, sts: LocalSts
 ) -> None:
     home.write_config(
@@ -95,9 +113,11 @@ def test_a_default_profile_that_would_win_over_the_endpoint_is_named(
     )
     result = run_awsrun(["--server", "prod", "--", "true"], home.env)
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1
     assert "credential_process" in result.stderr
     assert str(home.config) in result.stderr
+    assert sts.assumed_roles() == []  # refused before any STS call
 
 
 ASK_AFTER_A_PAUSE = """
@@ -110,13 +130,15 @@ def ask():
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
-first = ask()
-time.sleep(float(sys.argv[1]))
-print(json.dumps({"first": first[0], "later": ask()}))
+answers = [ask()]
+for pause in sys.argv[1:]:
+    time.sleep(float(pause))
+    answers.append(ask())
+print(json.dumps(answers))
 """
 
 
-def test_a_refresh_that_needs_an_mfa_code_and_has_no_terminal_says_so(
+def test_a_refresh_that_fails_serves_the_valid_credentials_and_says_why_once(
     home: Home, sts: LocalSts
 ) -> None:
     # Temporary keys cannot open an MFA session, so every AssumeRole of this role needs a
@@ -130,25 +152,226 @@ def test_a_refresh_that_needs_an_mfa_code_and_has_no_terminal_says_so(
         + "\n[profile needs-mfa]\nrole_arn = arn:aws:iam::123456789012:role/NeedsMfa\n"
         "source_profile = temp-keys\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
     )
+    command = [sys.executable, "-c", ASK_AFTER_A_PAUSE, "6", "3"]
     result = run_awsrun(
-        [
-            *SERVER_REFRESHING_SOON,
-            "--mfa-code",
-            "123456",
-            "needs-mfa",
-            "--",
-            sys.executable,
-            "-c",
-            ASK_AFTER_A_PAUSE,
-            "6",
-        ],
+        [*SERVER_REFRESHING_SOON, "--mfa-code", "123456", "needs-mfa", "--", *command],
         home.env,
     )
 
     assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert [status for status, _ in answers] == [200, 200, 200]
+    first_key = answers[0][1]["AccessKeyId"]
+    assert all(body["AccessKeyId"] == first_key for _, body in answers)
+    assert len({body["Expiration"] for _, body in answers}) == 1  # the true expiry
+    warnings = [line for line in result.stderr.splitlines() if "refreshing" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "MFA code" in warnings[0]
+    assert "--mfa-code" in warnings[0]
+
+
+SERVER_ABUSE_CHILD = str(Path(__file__).resolve().parent / "server_abuse_child.py")
+
+
+def test_idle_connections_a_burst_and_a_reset_neither_shut_out_the_sdk_nor_print(
+    home: Home, sts: LocalSts
+) -> None:
+    idle, burst = 3 * MAX_CONNECTIONS, 200
+    command = [sys.executable, SERVER_ABUSE_CHILD, str(idle), str(burst)]
+    result = run_awsrun(["--server", "prod", "--", *command], home.env, timeout=120)
+
+    assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["first"] == 200
-    status, body = report["later"]
-    assert status == 500
-    assert "MFA code" in body["Message"]
-    assert "--mfa-code" in body["Message"]
+    assert "assumed-role/Prod/" in report["arn"]
+    assert "assumed-role/Prod/" in report["later_arn"]
+    # A thread per connection served, a few of awsrun's own; not one per idle connection.
+    assert report["threads_while_held"] <= MAX_CONNECTIONS + 4
+    assert (report["burst_answered"], report["burst_statuses"]) == (burst, [401])
+    assert result.stderr == ""
+
+
+def test_a_static_key_profile_is_served_with_an_expiration(home: Home, sts: LocalSts) -> None:
+    home.write_config(home.config.read_text() + "\n[profile keys]\nregion = eu-west-1\n")
+    home.write_credentials(home.credentials.read_text().replace("[default]", "[keys]", 1))
+    result = run_awsrun(["--server", "keys", "--", sys.executable, SERVER_CHILD], home.env)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["method"] == "container-role"  # botocore read Token and Expiration
+    assert report["first_key"] == ROOT_KEY_ID
+    assert report["fields"] == ["AccessKeyId", "Expiration", "SecretAccessKey", "Token"]
+
+
+def test_web_identity_variables_of_the_caller_do_not_win_over_the_endpoint(
+    home: Home, sts: LocalSts, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text("a.ci.token")
+    env = {
+        **home.env,
+        "AWS_ROLE_ARN": role_arn("CiRole"),
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file),
+        "AWS_ROLE_SESSION_NAME": "ci",
+    }
+    result = run_awsrun(["--server", "prod", "--", sys.executable, SERVER_CHILD], env)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["method"] == "container-role"
+    assert "assumed-role/Prod/" in report["first_arn"]
+    assert not {"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} & set(report["env"])
+
+
+def test_keys_in_the_config_files_default_profile_are_refused(home: Home, sts: LocalSts) -> None:
+    home.write_config(
+        home.config.read_text().replace(
+            "[default]\n",
+            f"[default]\naws_access_key_id = {ROOT_KEY_ID}\n"
+            f"aws_secret_access_key = {ROOT_SECRET}\n",
+            1,
+        )
+    )
+    result = run_awsrun(["--server", "prod", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert "aws_access_key_id" in result.stderr
+    assert ROOT_SECRET not in result.stderr
+
+
+def test_awsrun_and_a_credential_process_profile_work_inside_the_server_command(
+    home: Home, sts: LocalSts
+) -> None:
+    awsrun = awsrun_executable()
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile dev-by-process]\ncredential_process = {awsrun} credential-process dev\n"
+    )
+    inner = (
+        f"{awsrun} dev -- {sys.executable} {CHILD} && "
+        f"AWS_PROFILE=dev-by-process {sys.executable} {CHILD}"
+    )
+    result = run_awsrun(["--server", "prod", "--", "sh", "-c", inner], home.env)
+
+    assert result.returncode == 0, result.stderr
+    nested, by_process = (json.loads(line) for line in result.stdout.splitlines())
+    assert "assumed-role/Dev/" in nested["arn"]
+    assert "assumed-role/Dev/" in by_process["arn"]
+
+
+def _fake_server(fetch: Callable[[], Credentials], first: Credentials, clock: list[float]) -> Any:
+    return CredentialServer(
+        fetch,
+        first,
+        label="profile 'p'",
+        reporter=Reporter(stream=io.StringIO()),
+        now=lambda: clock[0],
+    )
+
+
+def test_unit_failed_refreshes_serve_what_is_valid_with_backoff_then_an_error() -> None:
+    clock = [1000.0]
+    calls: list[float] = []
+    first = Credentials("ASIAFIRST", "s", "t", 1600.0)
+
+    def failing() -> Credentials:
+        calls.append(clock[0])
+        raise StsError("STS is down")
+
+    server = _fake_server(failing, first, clock)
+    try:
+        token = server.token
+        status, body = server.answer(token)
+        assert (status, body["AccessKeyId"], body["Expiration"]) == (
+            200,
+            "ASIAFIRST",
+            iso_utc(1600),
+        )
+        clock[0] += 1
+        assert server.answer(token)[0] == 200
+        assert len(calls) == 1  # inside the pause after a failure: no new attempt
+        clock[0] += 10
+        assert server.answer(token)[0] == 200
+        assert len(calls) == 2
+        clock[0] = 1595.0  # nothing valid left
+        status, body = server.answer(token)
+        assert status == 500
+        assert "STS is down" in body["Message"]
+    finally:
+        server.close()
+
+
+def test_unit_a_refresh_that_works_again_is_served() -> None:
+    clock = [1000.0]
+    outcomes: list[Credentials | None] = [None, Credentials("ASIASECOND", "s", "t", 5000.0)]
+
+    def flaky() -> Credentials:
+        outcome = outcomes.pop(0)
+        if outcome is None:
+            raise StsError("throttled")
+        return outcome
+
+    server = _fake_server(flaky, Credentials("ASIAFIRST", "s", "t", 1600.0), clock)
+    try:
+        assert server.answer(server.token)[1]["AccessKeyId"] == "ASIAFIRST"
+        clock[0] += 60
+        assert server.answer(server.token)[1]["AccessKeyId"] == "ASIASECOND"
+        assert server.answer("wrong")[0] == 401
+    finally:
+        server.close()
+
+
+# Reports every SIGINT it gets within 1.5 s of the first: the kernel's si_code (0x80 for
+# one the terminal sent to its foreground group) and the sender's pid.
+RECORD_SIGINTS = """
+import json, signal, time
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+print("ready", flush=True)
+got, deadline = [], None
+while deadline is None or time.monotonic() < deadline:
+    info = signal.sigtimedwait({signal.SIGINT}, 0.1)
+    if info is not None:
+        got.append([info.si_code, info.si_pid])
+        deadline = deadline or time.monotonic() + 1.5
+print("got " + json.dumps(got), flush=True)
+"""
+
+
+def _sigints_in_a_terminal(home: Home, send: Callable[[Any], None]) -> tuple[int, list[Any]]:
+    """awsrun --server in the foreground of a terminal, its command recording SIGINTs."""
+    import pexpect
+
+    session = pexpect.spawn(
+        awsrun_executable(),
+        ["--server", "prod", "--", sys.executable, "-c", RECORD_SIGINTS],
+        env=home.env,
+        encoding="utf-8",
+        timeout=30,
+    )
+    session.expect("ready")
+    send(session)
+    session.expect(r"got (\[.*\])\r\n")
+    got = json.loads(session.match.group(1))
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
+    return session.pid, got
+
+
+def test_kill_int_from_another_process_reaches_the_command_in_a_terminal(
+    home: Home, sts: LocalSts
+) -> None:
+    awsrun_pid, got = _sigints_in_a_terminal(
+        home, lambda session: os.kill(session.pid, signal.SIGINT)
+    )
+
+    assert got == [[0, awsrun_pid]]  # SI_USER, passed on by awsrun
+
+
+def test_ctrl_c_reaches_the_command_once_from_the_terminal_not_again_from_awsrun(
+    home: Home, sts: LocalSts
+) -> None:
+    awsrun_pid, got = _sigints_in_a_terminal(home, lambda session: session.sendintr())
+
+    assert got
+    assert all(code == 0x80 for code, _ in got), got  # the terminal's: SI_KERNEL
+    assert awsrun_pid not in [sender for _, sender in got]

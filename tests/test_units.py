@@ -90,7 +90,7 @@ def test_format_duration() -> None:
 
 
 def test_iso_times_are_utc_with_an_offset() -> None:
-    assert iso_utc(0) == "1970-01-01T00:00:00+00:00"
+    assert iso_utc(0) == "1970-01-01T00:00:00Z"
     assert parse_iso("1970-01-01T01:00:00+01:00") == 0
     assert parse_iso("1970-01-01T00:00:10Z") == 10
 
@@ -458,8 +458,7 @@ def test_child_environment_replaces_the_callers_credentials() -> None:
         Credentials("ASIA", "s", "t", 0), region="eu-west-1", profile="p"
     )
     assert (
-        child_environment(parent, temporary)["AWS_CREDENTIAL_EXPIRATION"]
-        == "1970-01-01T00:00:00+00:00"
+        child_environment(parent, temporary)["AWS_CREDENTIAL_EXPIRATION"] == "1970-01-01T00:00:00Z"
     )
     assert child_environment(parent, temporary)["AWS_DEFAULT_REGION"] == "eu-west-1"
 

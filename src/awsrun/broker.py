@@ -14,7 +14,7 @@ import time
 
 from awsrun.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
 from awsrun.credentials import Credentials
-from awsrun.durations import format_duration
+from awsrun.durations import format_duration, format_durations
 from awsrun.errors import ConfigError
 from awsrun.mfa import mfa_code
 from awsrun.profiles import (
@@ -269,9 +269,10 @@ class Broker:
         if quiet:
             return entry.credentials if left >= margin else None
         if left < margin:
+            left_text, margin_text = format_durations(left, margin)
             self._reporter.info(
-                f"{step.label}: cached credentials have {format_duration(left)} left, "
-                f"less than {format_duration(margin)}; refreshing"
+                f"{step.label}: cached credentials have {left_text} left, "
+                f"less than {margin_text}; refreshing"
             )
             return None
         age = format_duration(now - entry.obtained_at)

@@ -313,6 +313,11 @@ def _run_with_credentials(
             raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
     try:
         chain = resolve_chain(profile, load_config_files(environ))
+        if "server" in invocation.flags:  # before any STS call or MFA prompt
+            from awsrun.server import refuse_shadowing
+
+            default = chain.files.config_sections.get("default", {})
+            refuse_shadowing(chain.files.config_path, default, environ)
         cache = Cache(cache_dir(environ), reporter)
         broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
         credentials = broker.credentials()
@@ -341,26 +346,22 @@ def _run_with_credentials(
         return 0
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
     if "server" in invocation.flags:
-        from awsrun.server import (
-            CredentialServer,
-            run_with_server,
-            server_environment,
-            shadowing_setting,
-        )
-
-        shadowing = shadowing_setting(chain.files.profiles.get("default", {}))
-        if shadowing:
-            reporter.warn(
-                f"the default profile has {shadowing}: SDKs use it before the --server "
-                f"endpoint; move it to a named profile in {chain.files.config_path}"
-            )
+        from awsrun.server import CredentialServer, server_environment
+        from awsrun.supervise import run_child
 
         later = Broker(
             chain, options.for_later_refreshes(), cache=cache, reporter=reporter, environ=environ
         )
-        server = CredentialServer(later.credentials)
-        child_env = server_environment(environ, variables, server.url, server.token)
-        return run_with_server(command, child_env, server)
+        server = CredentialServer(
+            later.credentials, credentials, label=f"profile {profile!r}", reporter=reporter
+        )
+        child_env = server_environment(
+            environ, variables, server.url, server.token, chain.files.credentials_path
+        )
+        try:
+            return run_child(command, child_env, server.start)
+        finally:
+            server.close()
     return exec_command(command, child_environment(environ, variables))
 
 

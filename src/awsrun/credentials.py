@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 
-_ISO_UTC = "%Y-%m-%dT%H:%M:%S+00:00"
+# RFC 3339 with `Z`: the one form every SDK's parser takes (the JS SDK v3's container
+# provider refuses `+00:00`).
+_ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class Credentials:
@@ -47,7 +49,7 @@ class Credentials:
 
 
 def iso_utc(timestamp: float) -> str:
-    """`2026-11-28T21:00:00+00:00`: ISO 8601 in UTC, with the offset written out."""
+    """`2026-11-28T21:00:00Z`: RFC 3339 in UTC."""
     return time.strftime(_ISO_UTC, time.gmtime(int(timestamp)))
 
 

@@ -21,16 +21,26 @@ def parse_duration(text: str, *, what: str) -> int:
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
-def format_duration(seconds: float) -> str:
-    """`1h05m`, `12m`, `40s`: short enough for a status line."""
+def format_duration(seconds: float, *, exact: bool = False) -> str:
+    """`1h05m`, `12m`, `40s`: short enough for a status line; `exact` keeps the seconds
+    (`14m05s`), for two figures that would otherwise read the same."""
     whole = max(0, int(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h{minutes:02d}m"
+        return f"{hours}h{minutes:02d}m" + (f"{secs:02d}s" if exact else "")
     if minutes:
-        return f"{minutes}m"
+        return f"{minutes}m" + (f"{secs:02d}s" if exact else "")
     return f"{secs}s"
 
 
-__all__ = ["format_duration", "parse_duration"]
+def format_durations(first: float, second: float) -> tuple[str, str]:
+    """Both durations, with seconds when the short forms would look alike
+    (`14m05s left, less than 15m00s`, not `14m left, less than 14m`)."""
+    short = format_duration(first), format_duration(second)
+    if short[0] != short[1]:
+        return short
+    return format_duration(first, exact=True), format_duration(second, exact=True)
+
+
+__all__ = ["format_duration", "format_durations", "parse_duration"]

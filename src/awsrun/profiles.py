@@ -428,6 +428,11 @@ def config_paths(environ: Mapping[str, str]) -> tuple[str, str]:
     # Set but empty means no file, as in botocore (os.path.isfile("") is false).
     config = environ.get("AWS_CONFIG_FILE", "~/.aws/config")
     credentials = environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    # awsrun --server hides the credentials file from the command's SDKs (keys there would
+    # win over its endpoint), not from an awsrun inside the command.
+    real_credentials = environ.get("AWSRUN_SHARED_CREDENTIALS_FILE")
+    if real_credentials is not None and credentials == os.devnull:
+        credentials = real_credentials
     return (
         os.path.expanduser(os.path.expandvars(config)),
         os.path.expanduser(os.path.expandvars(credentials)),

@@ -8,49 +8,82 @@ request is answered from the shared cache, refreshed through STS when the margin
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import hmac
 import json
 import os
 import secrets
-import signal
-import subprocess
+import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from awsrun.credentials import Credentials
-from awsrun.errors import AwsrunError
-from awsrun.execute import check_command, command_error, shell_fallback
+from awsrun.credentials import Credentials, iso_utc
+from awsrun.errors import AwsrunError, ConfigError
+from awsrun.report import Reporter
 
-# Signals awsrun passes on to the command it waits for.
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-# Variables that would make an SDK use something other than the endpoint: keys win over
-# the container provider, a relative URI wins over a full one, a token file over a token.
+# Variables that would make an SDK use something other than the endpoint: keys and web
+# identity win over the container provider, a relative URI wins over a full one, a token
+# file over a token, AWS_CREDENTIAL_FILE is botocore's oldest key file.
 _REMOVED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CREDENTIAL_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ACCOUNT_ID",
 )
+# The credentials file the command's SDKs no longer see, for an awsrun inside the command.
+REAL_CREDENTIALS_FILE_VARIABLE = "AWSRUN_SHARED_CREDENTIALS_FILE"
+
+# Keys that do not expire are served as lasting this long, so that every SDK reads an
+# Expiration (botocore and the JS SDK require one) and asks again now and then.
+STATIC_KEYS_SERVED_FOR_SECONDS = 3600
+# Served credentials must outlast the request that carries them.
+_USABLE_MARGIN_SECONDS = 10
+# After a failed refresh, the next attempt waits this long, doubling up to the maximum.
+_RETRY_FIRST_SECONDS = 5
+_RETRY_MAX_SECONDS = 120
+
+# A connection must send its request within this (per read), and at most this many are
+# served at once; when all are taken, the one that has been reading longest is dropped.
+READ_TIMEOUT_SECONDS = 5.0
+MAX_CONNECTIONS = 32
+# The kernel queues a burst of connections instead of refusing them (socketserver: 5).
+_LISTEN_BACKLOG = 256
 
 
 class CredentialServer:
     """An HTTP server on a free loopback port that hands out one profile's credentials."""
 
-    def __init__(self, credentials: Callable[[], Credentials]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], Credentials],
+        first: Credentials,
+        *,
+        label: str,
+        reporter: Reporter,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.token = secrets.token_urlsafe(32)
-        self._credentials = credentials
+        self._fetch = fetch
+        self._held = first  # the newest credentials handed out
+        self._label = label
+        self._reporter = reporter
+        self._now = now
         self._fetching = threading.Lock()  # one refresh at a time within this process
-        handler = self._handler_class()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._retry_at = 0.0  # while refreshes fail: no new attempt before this
+        self._retry_delay = 0.0
+        self._httpd = _BoundedHttpServer(_handler_class(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -58,14 +91,14 @@ class CredentialServer:
         port = self._httpd.server_address[1]
         return f"http://127.0.0.1:{port}/credentials"
 
-    def __enter__(self) -> CredentialServer:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def __exit__(self, *_: object) -> None:
-        self._httpd.shutdown()
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join()
         self._httpd.server_close()
-        self._thread.join()
 
     def answer(self, authorization: str | None) -> tuple[int, dict[str, str]]:
         """The status and JSON body for a request that carried `authorization`."""
@@ -74,132 +107,223 @@ class CredentialServer:
         ):
             return 401, {"Code": "Unauthorized", "Message": "awsrun: wrong or missing token"}
         try:
-            with self._fetching:
-                credentials = self._credentials()
+            credentials = self._current()
         except AwsrunError as error:
             # The SDK puts this text in its own error, so the user sees what to do.
             return 500, {"Code": "AwsrunError", "Message": f"awsrun: {error}"}
-        body = {
+        expires_at = credentials.expires_at
+        if expires_at is None:
+            expires_at = self._now() + STATIC_KEYS_SERVED_FOR_SECONDS
+        # Every field every SDK reads, always present: botocore and the JS SDK read Token
+        # and Expiration unconditionally.
+        return 200, {
             "AccessKeyId": credentials.access_key_id,
             "SecretAccessKey": credentials.secret_access_key,
             "Token": credentials.session_token or "",
+            "Expiration": iso_utc(expires_at),
         }
-        if credentials.expiration_iso:
-            body["Expiration"] = credentials.expiration_iso
-        return 200, body
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+    def _current(self) -> Credentials:
+        """Fresh credentials; while refreshing fails, the held ones for as long as they are
+        valid, with a new attempt after a growing pause."""
+        with self._fetching:
+            now = self._now()
+            held = self._held
+            usable = held.expires_at is None or held.expires_at - now > _USABLE_MARGIN_SECONDS
+            if usable and now < self._retry_at:
+                return held
+            try:
+                fresh = self._fetch()
+            except AwsrunError as error:
+                if not usable:
+                    raise
+                first_failure = not self._retry_delay
+                self._retry_delay = min(
+                    max(self._retry_delay * 2, _RETRY_FIRST_SECONDS), _RETRY_MAX_SECONDS
+                )
+                self._retry_at = now + self._retry_delay
+                assert held.expires_at is not None  # keys that do not expire are not fetched
+                until = time.strftime("%H:%M:%S", time.localtime(held.expires_at))
+                report = self._reporter.warn if first_failure else self._reporter.info
+                report(
+                    f"--server: refreshing {self._label} fails ({error}); serving the "
+                    f"current credentials until they expire at {until}, and retrying"
+                )
+                return held
+            if self._retry_delay:
+                self._reporter.warn(f"--server: refreshing {self._label} works again")
+            self._retry_at = self._retry_delay = 0.0
+            self._held = fresh
+            return fresh
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path != "/credentials":
-                    status, body = 404, {"Code": "NotFound", "Message": "awsrun: no such path"}
-                else:
-                    status, body = server.answer(self.headers.get("Authorization"))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # nothing on stderr per request; the command owns the terminal
+class _BoundedHttpServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; a connection still
+    sending its request gives way to a new one when all are taken, so that idle or slow
+    connections cannot shut out the command's SDK."""
 
-        return Handler
+    daemon_threads = True
+    request_queue_size = _LISTEN_BACKLOG
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._guard = threading.Lock()
+        self._reading: dict[socket.socket, None] = {}  # oldest first
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self._slots.acquire(blocking=False):
+            self._drop_oldest_reader()
+            if not self._slots.acquire(timeout=READ_TIMEOUT_SECONDS):
+                self.shutdown_request(request)
+                return
+        with self._guard:
+            self._reading[request] = None
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._finished(request)
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._finished(request)
+
+    def request_read(self, request: socket.socket) -> None:
+        """The request is in: this connection is being answered and is not dropped."""
+        with self._guard:
+            self._reading.pop(request, None)
+
+    def _finished(self, request: socket.socket) -> None:
+        self.request_read(request)
+        self._slots.release()
+
+    def _drop_oldest_reader(self) -> None:
+        with self._guard:
+            oldest = next(iter(self._reading), None)
+            if oldest is None:
+                return
+            del self._reading[oldest]
+        with contextlib.suppress(OSError):  # already closed by its client
+            oldest.shutdown(socket.SHUT_RDWR)  # its thread's read returns at once
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up or was dropped is normal: no traceback on the terminal."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            sys.stderr.write(f"awsrun: --server: a request failed: {type(error).__name__}\n")
 
 
-# Settings of a config-file [default] profile that SDKs would use before the endpoint
-# (keys live in the credentials file, which the command does not see).
+def _handler_class(server: CredentialServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        timeout = READ_TIMEOUT_SECONDS
+
+        def do_GET(self) -> None:
+            assert isinstance(self.server, _BoundedHttpServer)
+            self.server.request_read(self.connection)
+            if self.path != "/credentials":
+                status, body = 404, {"Code": "NotFound", "Message": "awsrun: no such path"}
+            else:
+                status, body = server.answer(self.headers.get("Authorization"))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # nothing on stderr per request; the command owns the terminal
+
+    return Handler
+
+
+# Settings of the config file's [default] profile that an SDK uses before the endpoint.
+# The credentials file is hidden from the command; the config file cannot be, as the
+# command may need its other profiles and settings.
 SHADOWING_SETTINGS = (
+    "aws_access_key_id",
     "role_arn",
-    "credential_process",
+    "web_identity_token_file",
     "sso_session",
     "sso_start_url",
-    "web_identity_token_file",
+    "sso_account_id",
+    "login_session",
+    "credential_process",
 )
 
 
-def shadowing_setting(default_profile: Mapping[str, str]) -> str | None:
-    """A setting of the [default] profile that SDKs would use before the endpoint."""
-    return next((key for key in SHADOWING_SETTINGS if key in default_profile), None)
+def refuse_shadowing(
+    config_path: str, default_profile: Mapping[str, str], environ: Mapping[str, str]
+) -> None:
+    """Refuse to start when the command's SDKs would use something other than the endpoint
+    and awsrun cannot take it out of their way."""
+    setting = next((key for key in SHADOWING_SETTINGS if key in default_profile), None)
+    if setting is not None:
+        raise ConfigError(
+            f"--server: the [default] profile in {config_path} has {setting}, which SDKs "
+            "use before the --server endpoint: move it to a named profile, or run "
+            "without --server"
+        )
+    boto_file = _boto_config_with_keys(environ)
+    if boto_file is not None:
+        raise ConfigError(
+            f"--server: {boto_file} has keys in [Credentials], which boto3 uses before the "
+            "--server endpoint: remove them, or run without --server"
+        )
+
+
+def _boto_config_with_keys(environ: Mapping[str, str]) -> str | None:
+    """The boto config file botocore would take keys from (its BotoProvider), if any."""
+    import configparser
+
+    variable = environ.get("BOTO_CONFIG")
+    candidates = [variable] if variable else ["/etc/boto.cfg", "~/.boto"]
+    for candidate in candidates:
+        path = os.path.expanduser(candidate)
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path)
+        except (configparser.Error, UnicodeDecodeError):
+            continue  # botocore cannot read it either
+        if parser.has_option("Credentials", "aws_access_key_id"):
+            return path
+    return None
 
 
 def server_environment(
-    parent: Mapping[str, str], variables: Mapping[str, str], url: str, token: str
+    parent: Mapping[str, str],
+    variables: Mapping[str, str],
+    url: str,
+    token: str,
+    credentials_path: str,
 ) -> dict[str, str]:
     """The command's environment: the endpoint and its token, no keys."""
     environment = {name: value for name, value in parent.items() if name not in _REMOVED}
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWSRUN_PROFILE"):
         if name in variables:
             environment[name] = variables[name]
-    # SDKs look at the shared credentials file before the container endpoint: keys of a
-    # [default] profile there would win. That file holds nothing else that SDKs need.
+    # SDKs read the shared credentials file before the container endpoint: keys of a
+    # [default] profile there would win. That file holds nothing else that SDKs need, and
+    # an awsrun inside the command reads the real one from REAL_CREDENTIALS_FILE_VARIABLE.
     environment["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    environment[REAL_CREDENTIALS_FILE_VARIABLE] = credentials_path
     environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = url
     environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token
     return environment
 
 
-def _terminal_delivered_it(signum: int) -> bool:
-    """Ctrl-C and Ctrl-\\ reach the whole foreground process group, the command included:
-    passing them on as well would deliver them twice (terraform stops hard on a second)."""
-    if signum not in (signal.SIGINT, signal.SIGQUIT):
-        return False
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def _start(command: Sequence[str], environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """The command as a child, started as env(1) would start it (Popen restores the
-    signals Python ignores)."""
-    check_command(command)
-    try:
-        return subprocess.Popen(list(command), env=dict(environment))
-    except OSError as error:
-        fallback = shell_fallback(command, environment) if error.errno == errno.ENOEXEC else None
-        if fallback is None:
-            raise command_error(command, error) from None
-    try:
-        return subprocess.Popen(fallback, env=dict(environment))
-    except OSError as error:
-        raise command_error(command, error) from None
-
-
-def run_with_server(
-    command: Sequence[str], environment: Mapping[str, str], server: CredentialServer
-) -> int:
-    """Run `command` while `server` answers; its status, or 128+N when signal N killed it."""
-    with server:
-        child = _start(command, environment)
-
-        def forward(signum: int, _frame: object) -> None:
-            if not _terminal_delivered_it(signum):
-                child.send_signal(signum)
-
-        previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
-        try:
-            returncode = child.wait()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-    return 128 - returncode if returncode < 0 else returncode
-
-
 __all__ = [
-    "FORWARDED_SIGNALS",
+    "MAX_CONNECTIONS",
+    "READ_TIMEOUT_SECONDS",
+    "REAL_CREDENTIALS_FILE_VARIABLE",
     "SHADOWING_SETTINGS",
+    "STATIC_KEYS_SERVED_FOR_SECONDS",
     "CredentialServer",
-    "run_with_server",
+    "refuse_shadowing",
     "server_environment",
-    "shadowing_setting",
 ]

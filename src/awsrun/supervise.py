@@ -1,0 +1,101 @@
+"""The command as awsrun's child (for --server): started as env(1) would start it, sent the
+signals meant for it, and its exit status passed on.
+
+A signal that the terminal sent (Ctrl-C, Ctrl-\\) reaches the whole foreground process
+group, the command included: passing it on as well would deliver it twice (terraform stops
+hard on a second Ctrl-C). A signal that a program sent to awsrun alone (`kill -INT PID`)
+must be passed on. On Linux the kernel says which is which (si_code SI_KERNEL for the
+terminal's); elsewhere awsrun guesses from whether it is in the terminal's foreground.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Sequence
+
+from awsrun.execute import check_command, command_error, shell_fallback
+
+# Signals awsrun passes on to the command it waits for.
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# si_code of a signal the kernel sent on its own behalf: the terminal's, to its group.
+_SI_KERNEL = 0x80
+
+
+def start(command: Sequence[str], environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The command as a child (Popen restores the signals Python ignores)."""
+    check_command(command)
+    try:
+        return subprocess.Popen(list(command), env=environment)
+    except OSError as error:
+        fallback = shell_fallback(command, environment) if error.errno == errno.ENOEXEC else None
+        if fallback is None:
+            raise command_error(command, error) from None
+    try:
+        return subprocess.Popen(fallback, env=environment)
+    except OSError as error:
+        raise command_error(command, error) from None
+
+
+def run_child(
+    command: Sequence[str], environment: dict[str, str], serve: Callable[[], None]
+) -> int:
+    """Start the command, then `serve` (which starts threads), and wait for the command;
+    its status, or 128+N when signal N killed it."""
+    child = start(command, environment)
+
+    def forward_unless_from_terminal(signum: int, _frame: object) -> None:
+        if not _terminal_delivered_it(signum):
+            child.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward_unless_from_terminal) for s in FORWARDED_SIGNALS}
+    try:
+        if hasattr(signal, "sigwaitinfo"):
+            watched: set[int] = {*FORWARDED_SIGNALS, signal.SIGCHLD}
+            # Blocked before `serve` starts its threads, which inherit the mask: every
+            # signal then waits for sigwaitinfo here, with its sender.
+            old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+            try:
+                serve()
+                returncode = _wait_forwarding(child, watched)
+            finally:
+                # Still pending ones reach the handler above, not Python's KeyboardInterrupt.
+                signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        else:
+            serve()
+            returncode = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _wait_forwarding(child: subprocess.Popen[bytes], watched: set[int]) -> int:
+    while True:
+        returncode = child.poll()
+        if returncode is not None:
+            return returncode
+        info = signal.sigwaitinfo(watched)
+        if info.si_signo != signal.SIGCHLD and info.si_code != _SI_KERNEL:
+            child.send_signal(info.si_signo)
+
+
+def _terminal_delivered_it(signum: int) -> bool:
+    """Without the sender: Ctrl-C and Ctrl-\\ when awsrun is in the terminal's foreground."""
+    if signum not in (signal.SIGINT, signal.SIGQUIT):
+        return False
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+__all__ = ["FORWARDED_SIGNALS", "run_child", "start"]
