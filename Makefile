@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench interop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/python tools/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
-	$(BIN)/ruff format --check src tests tools benchmarks
+	$(BIN)/ruff check src tests tools benchmarks interop
+	$(BIN)/ruff format --check src tests tools benchmarks interop
 	$(BIN)/mypy
 
 test: lint
@@ -28,5 +28,11 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
+# Real clients (boto3, the AWS CLI v1 and v2, the JS and Go SDKs, Terraform) through
+# awsrun against moto; installs what it can (Debian's packages need root), skips the rest.
+interop: $(STAMP)
+	interop/setup.sh
+	$(BIN)/python interop/run.py
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache interop/build interop/node_modules
