@@ -458,7 +458,7 @@ def profile_graphs(draw: st.DrawFn) -> Case:
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,  # derandomized: the same 15 graphs each run, about 1 s each
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

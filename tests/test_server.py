@@ -152,7 +152,7 @@ def test_a_refresh_that_fails_serves_the_valid_credentials_and_says_why_once(
         + "\n[profile needs-mfa]\nrole_arn = arn:aws:iam::123456789012:role/NeedsMfa\n"
         "source_profile = temp-keys\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
     )
-    command = [sys.executable, "-c", ASK_AFTER_A_PAUSE, "6", "3"]
+    command = [sys.executable, "-c", ASK_AFTER_A_PAUSE, "6", "1"]
     result = run_awsrun(
         [*SERVER_REFRESHING_SOON, "--mfa-code", "123456", "needs-mfa", "--", *command],
         home.env,
@@ -375,3 +375,14 @@ def test_ctrl_c_reaches_the_command_once_from_the_terminal_not_again_from_awsrun
     assert got
     assert all(code == 0x80 for code, _ in got), got  # the terminal's: SI_KERNEL
     assert awsrun_pid not in [sender for _, sender in got]
+
+
+def test_keys_in_a_boto_config_file_are_refused(home: Home, sts: LocalSts) -> None:
+    boto_config = home.path / "boto.cfg"
+    boto_config.write_text(f"[Credentials]\naws_access_key_id = {ROOT_KEY_ID}\n")
+    env = {**home.env, "BOTO_CONFIG": str(boto_config)}
+
+    result = run_awsrun(["--server", "prod", "--", "true"], env)
+
+    assert result.returncode == 125
+    assert str(boto_config) in result.stderr

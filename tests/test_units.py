@@ -18,7 +18,7 @@ from awsrun.cache import Cache, CachedEntry, cache_dir, entry_key
 from awsrun.childenv import child_environment, credential_variables
 from awsrun.cli import parse_args
 from awsrun.credentials import Credentials, iso_utc, parse_iso
-from awsrun.durations import format_duration, parse_duration
+from awsrun.durations import format_duration, format_durations, parse_duration
 from awsrun.errors import ConfigError, UsageError
 from awsrun.profiles import (
     Boto3Profile,
@@ -516,3 +516,9 @@ def test_default_session_name_is_the_user_in_the_characters_sts_allows() -> None
     assert default_session_name({"LOGNAME": "ann", "USER": "bob"}) == "awsrun-ann"
     assert default_session_name({"USER": "josé smith/x"}) == "awsrun-jos--smith-x"
     assert len(default_session_name({"USER": "u" * 100})) == 64
+
+
+def test_two_durations_that_would_read_alike_keep_their_seconds() -> None:
+    assert format_durations(845, 895) == ("14m05s", "14m55s")
+    assert format_durations(845, 900) == ("14m", "15m")
+    assert format_durations(3605, 3659) == ("1h00m05s", "1h00m59s")
