@@ -90,7 +90,7 @@ class Options:
 
 
 class _Step:
-    __slots__ = ("fetch", "identity", "label", "renewed_by_refresh")
+    __slots__ = ("fetch", "identity", "label", "note", "renewed_by_refresh")
 
     def __init__(
         self,
@@ -102,8 +102,11 @@ class _Step:
         *,
         # --refresh renews every step but an MFA session, which would need a new code.
         renewed_by_refresh: bool = True,
+        # What -v says of a step that is not cached.
+        note: str = "",
     ) -> None:
         self.label = label
+        self.note = note
         self.identity = identity
         self.fetch = fetch
         self.renewed_by_refresh = renewed_by_refresh
@@ -169,7 +172,11 @@ class Broker:
         root = self._chain.root
         if isinstance(root, StaticKeys):
             keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)
-            return _Step(f"keys of {root.profile!r}", None, lambda _: keys)
+            kind = (
+                "temporary keys (with a session token)" if root.session_token else "long-term keys"
+            )
+            note = f"{kind} in the profile, used as they are"
+            return _Step(f"keys of {root.profile!r}", None, lambda _: keys, note=note)
         if isinstance(root, Boto3Profile):
             return _Step(
                 f"{root.kind} profile {root.profile!r}",
@@ -177,11 +184,17 @@ class Broker:
                 lambda _: self._sts().profile_credentials(root.profile, root.kind, self.region),
             )
         if root.source == "Environment":
-            return _Step("keys in the environment", None, lambda _: self._environment_keys(root))
+            return _Step(
+                "keys in the environment",
+                None,
+                lambda _: self._environment_keys(root),
+                note="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, used as they are",
+            )
         return _Step(
             f"credential_source {root.source}",
             None,
             lambda _: self._sts().credential_source(root.source, root.profile),
+            note="asked of botocore's provider each run",
         )
 
     def _role_fetcher(
@@ -198,6 +211,8 @@ class Broker:
     def _obtain(self, index: int) -> Credentials:
         step = self._steps[index]
         if step.identity is None or self._cache is None:
+            if step.note:
+                self._reporter.info(f"{step.label}: {step.note}")
             return step.fetch(self._obtain(index - 1) if index else None)
         cache = self._cache
         is_top = index == len(self._steps) - 1
@@ -221,7 +236,15 @@ class Broker:
             stored = self._fresh(entry, margin, not_before, step, quiet=True)
             return stored is not None
 
-        with cache.lock(key, self._options.lock_timeout, stored_by_holder) as held:
+        def waiting(pid: int | None) -> None:
+            holder = "another awsrun" + (f" (pid {pid})" if pid else "")
+            self._reporter.warn(
+                f"waiting for {holder} fetching {step.label} for up to "
+                f"{format_duration(self._options.lock_timeout)}: an MFA prompt in another "
+                "terminal?"
+            )
+
+        with cache.lock(key, self._options.lock_timeout, stored_by_holder, waiting) as held:
             # Whoever held the lock before us may have just stored what we need.
             if not held or stored_by_holder():
                 assert stored is not None
@@ -243,7 +266,9 @@ class Broker:
             if is_top and lasts is not None and lasts < margin:
                 self._reporter.warn(
                     f"the new credentials of {step.label} last {format_duration(lasts)}, "
-                    f"less than the {format_duration(margin)} asked for with --min-ttl"
+                    f"less than the {format_duration(margin)} asked for with --min-ttl, so "
+                    "every run calls STS: ask for a longer session with --duration (up to "
+                    "the role's maximum), or a shorter --min-ttl"
                 )
             return fetched
 

@@ -284,15 +284,25 @@ class Cache:
         return True
 
     def lock(
-        self, key: str, timeout: float, stop_waiting: Callable[[], bool]
+        self,
+        key: str,
+        timeout: float,
+        stop_waiting: Callable[[], bool],
+        waiting: Callable[[int | None], None] | None = None,
     ) -> AbstractContextManager[bool]:
         """Hold the entry's lock (see awsrun.locks); yields False when `stop_waiting()` ended
         the wait. Without a usable cache folder, there is nothing to lock: yields True."""
         from contextlib import contextmanager  # a miss only: contextlib loads collections
 
-        return contextmanager(self._held)(key, timeout, stop_waiting)
+        return contextmanager(self._held)(key, timeout, stop_waiting, waiting)
 
-    def _held(self, key: str, timeout: float, stop_waiting: Callable[[], bool]) -> Iterator[bool]:
+    def _held(
+        self,
+        key: str,
+        timeout: float,
+        stop_waiting: Callable[[], bool],
+        waiting: Callable[[int | None], None] | None,
+    ) -> Iterator[bool]:
         if not self._directory_ok(create=True):
             yield True
             return
@@ -300,7 +310,7 @@ class Cache:
 
         lock_path = os.path.join(self.directory, f"{key}.lock")
         try:
-            with locks.hold(lock_path, timeout, stop_waiting) as held:
+            with locks.hold(lock_path, timeout, stop_waiting, waiting) as held:
                 yield held
         except OSError as error:
             if error.filename != lock_path:

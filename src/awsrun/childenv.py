@@ -42,6 +42,19 @@ def credential_variables(
     return variables
 
 
+def shell_banner(profile: str, credentials: Credentials, *, server: bool) -> str:
+    """The line awsrun says when it starts a shell instead of a command."""
+    import time
+
+    if server:
+        lasting = "(refreshed while it runs)"
+    elif credentials.expires_at is None:
+        lasting = "(keys that do not expire)"
+    else:
+        lasting = "until " + time.strftime("%H:%M", time.localtime(credentials.expires_at))
+    return f"shell as {profile} {lasting}; exit to leave"
+
+
 def removed_variables(variables: Mapping[str, str]) -> list[str]:
     """What must be unset so that only `variables` speak for the credentials."""
     return [*ALWAYS_REMOVED, *(name for name in OPTIONAL_VARIABLES if name not in variables)]
@@ -62,4 +75,5 @@ __all__ = [
     "child_environment",
     "credential_variables",
     "removed_variables",
+    "shell_banner",
 ]

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, MutableMapping, Sequence
 
     from awsrun.broker import Options
+    from awsrun.choice import Choice
+    from awsrun.profiles import Chain, ConfigFiles
     from awsrun.report import Reporter
 
 _ENVIRONMENT_READ = """\
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_DEFAULT_PROFILE,
-  AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWSRUN_CACHE_DIR,
-  AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
+  AWS_PROFILE, AWSRUN_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS,
+  AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
 """
 _ENVIRONMENT = f"""\
 {_ENVIRONMENT_READ}environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
@@ -51,12 +53,12 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
 
   awsrun prodaccess -- terraform plan
   awsrun -v --min-ttl 50m prodaccess -- terraform apply
-  awsrun -- aws s3 ls              # $AWS_PROFILE, else the default profile
+  awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
   eval "$(awsrun env prodaccess)"  # the same variables, in this shell
 
 Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config and
 ~/.aws/credentials): STS AssumeRole for role profiles, kept in a private cache until
-they are near expiry. With no COMMAND, runs $SHELL.
+they are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
 
 options (before the profile):
 {_CREDENTIAL_OPTIONS}  -h, --help, --version
@@ -209,6 +211,15 @@ def _take_options(args: Sequence[str], position: int, invocation: Invocation) ->
 def parse_args(args: Sequence[str]) -> Invocation:
     invocation = Invocation()
     position = _take_options(args, 0, invocation)
+    # `awsrun help [WORD]`, `awsrun version`: what a newcomer types; `awsrun exec help --`
+    # still reaches a profile of that name.
+    word = args[position] if position < len(args) else None
+    if word in ("help", "version") and len(args) - position <= (2 if word == "help" else 1):
+        invocation.flags.add(word)
+        topic = args[position + 1 : position + 2]
+        if topic and topic[0] in COMMAND_WORDS:
+            invocation.action = topic[0]
+        return invocation
     if position < len(args) and args[position] in COMMAND_WORDS:
         invocation.action = args[position]
         position = _take_options(args, position + 1, invocation)
@@ -217,7 +228,11 @@ def parse_args(args: Sequence[str]) -> Invocation:
             while position < len(args):
                 word = args[position]
                 if word == "--":
-                    raise UsageError(f"awsrun {invocation.action} runs no command: drop '--'")
+                    raise UsageError(
+                        f"awsrun {invocation.action} runs no command: drop '--' (for a "
+                        f"profile named {invocation.action}: awsrun exec "
+                        f"{invocation.action} -- ...)"
+                    )
                 invocation.words.append(word)
                 position = _take_options(args, position + 1, invocation)
             return invocation
@@ -227,11 +242,26 @@ def parse_args(args: Sequence[str]) -> Invocation:
             return invocation
         invocation.profile = args[position]
         rest = list(args[position + 1 :])
+        if rest and rest[0] != "--":
+            _refuse_awsrun_option(rest, invocation.profile)
         invocation.command = rest[1:] if rest[:1] == ["--"] else rest
     return invocation
 
 
-def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
+def _refuse_awsrun_option(rest: Sequence[str], profile: str) -> None:
+    """`awsrun prod -v -- cmd`: the option was meant for awsrun, not as the command."""
+    name, has_value, _ = rest[0].partition("=")
+    if name in _FLAG_OPTIONS or name in _VALUE_OPTIONS:
+        spelled = " ".join(rest[:2]) if name in _VALUE_OPTIONS and not has_value else rest[0]
+        raise UsageError(
+            f"{name} is an awsrun option: put it before the profile "
+            f"(awsrun {spelled} {profile} -- ...)"
+        )
+
+
+def _profile_choice(invocation: Invocation, environ: Mapping[str, str]) -> Choice:
+    from awsrun.choice import choose_profile
+
     if invocation.action in ("env", "credential-process"):
         if len(invocation.words) > 1:
             raise UsageError(
@@ -239,19 +269,8 @@ def _profile_name(invocation: Invocation, environ: Mapping[str, str]) -> str:
                 f"drop {invocation.words[1]!r}"
             )
         if invocation.words:
-            return invocation.words[0]
-    if invocation.profile is not None:
-        if not invocation.profile:
-            raise UsageError("the profile name is empty: name a profile, or leave it out")
-        return invocation.profile
-    # botocore's order: the first of these that is set, even to nothing.
-    for variable in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):
-        name = environ.get(variable)
-        if name is not None:
-            if not name:
-                raise UsageError(f"{variable} is set but empty: unset it, or name a profile")
-            return name
-    return "default"
+            return choose_profile(invocation.words[0], environ)
+    return choose_profile(invocation.profile, environ)
 
 
 def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Options:
@@ -297,22 +316,32 @@ def _run_with_credentials(
     from awsrun.cache import Cache, cache_dir
     from awsrun.childenv import child_environment, credential_variables, removed_variables
     from awsrun.execute import exec_command
-    from awsrun.profiles import load_config_files, resolve_chain
+    from awsrun.profiles import load_config_files
 
     if "server" in invocation.flags and invocation.action not in ("run", "exec"):
         raise UsageError(f"--server runs a command: it does not go with awsrun {invocation.action}")
     options = _credential_options(invocation, environ)
-    profile = _profile_name(invocation, environ)
+    choice = _profile_choice(invocation, environ)
+    profile = choice.name
+    starts_shell = invocation.action in ("run", "exec") and not invocation.command
+    if starts_shell and choice.origin:
+        # A shell only for a profile named here: `awsrun -v` alone is more likely a slip.
+        raise UsageError(
+            "name the profile to start a shell as (awsrun PROFILE), or give a command "
+            "(awsrun -- COMMAND)"
+        )
+    reporter.info(choice.describe())
     output_format = invocation.values.get("format", "sh")
-    if invocation.action == "credential-process":
-        _enter_credential_process(profile, environ)
+    # On every path, so that a credential_process that runs awsrun for this profile again
+    # stops at once instead of waiting for the lock this run holds.
+    outer_stack = _enter_resolving(profile, environ)
     if invocation.action == "env":
         from awsrun.formats import FORMATS
 
         if output_format not in FORMATS:
             raise UsageError(f"--format takes one of {', '.join(FORMATS)}, not {output_format!r}")
     try:
-        chain = resolve_chain(profile, load_config_files(environ))
+        chain = _resolve(choice, invocation, load_config_files(environ))
         if "server" in invocation.flags:  # before any STS call or MFA prompt
             from awsrun.server import refuse_shadowing
 
@@ -322,6 +351,11 @@ def _run_with_credentials(
         broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
         credentials = broker.credentials()
         variables = credential_variables(credentials, region=broker.region, profile=profile)
+        # The command is not resolving anything: the stack is not passed on to it.
+        if outer_stack is None:
+            environ.pop(RESOLVING_VARIABLE, None)
+        else:
+            environ[RESOLVING_VARIABLE] = outer_stack
         if invocation.action == "env":
             sys.stdout.write(FORMATS[output_format].text(variables, removed_variables(variables)))
             return 0
@@ -345,6 +379,10 @@ def _run_with_credentials(
         )
         return 0
     command = invocation.command or [environ.get("SHELL") or "/bin/sh"]
+    if starts_shell:
+        from awsrun.childenv import shell_banner
+
+        reporter.warn(shell_banner(profile, credentials, server="server" in invocation.flags))
     if "server" in invocation.flags:
         from awsrun.server import CredentialServer, server_environment
         from awsrun.supervise import run_child
@@ -365,8 +403,27 @@ def _run_with_credentials(
     return exec_command(command, child_environment(environ, variables))
 
 
-def _enter_credential_process(profile: str, environ: MutableMapping[str, str]) -> None:
-    stack = [name for name in environ.get(RESOLVING_VARIABLE, "").split("\n") if name]
+def _resolve(choice: Choice, invocation: Invocation, files: ConfigFiles) -> Chain:
+    from awsrun.profiles import resolve_chain
+
+    try:
+        return resolve_chain(choice.name, files, choice.origin)
+    except ConfigError as error:
+        import shutil  # error path only
+
+        name = choice.name
+        if choice.origin or name in files.profiles or not shutil.which(name):
+            raise
+        # `awsrun aws s3 ls`: a command where the profile goes.
+        raise ConfigError(
+            f"{error}; to run {name} as the default profile: awsrun -- {name} ..."
+        ) from None
+
+
+def _enter_resolving(profile: str, environ: MutableMapping[str, str]) -> str | None:
+    """Put `profile` on the stack of profiles being resolved; the stack before it."""
+    outer = environ.get(RESOLVING_VARIABLE)
+    stack = [name for name in (outer or "").split("\n") if name]
     if profile in stack:
         loop = " -> ".join([*stack, profile])
         raise ConfigError(
@@ -374,44 +431,18 @@ def _enter_credential_process(profile: str, environ: MutableMapping[str, str]) -
             "`awsrun credential-process` for itself (point it at the role profile instead)"
         )
     environ[RESOLVING_VARIABLE] = "\n".join([*stack, profile])
+    return outer
 
 
 def _run_inventory(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
     """list and clear: the config files and the cache, no STS."""
-    import time
-
     from awsrun import inventory
-    from awsrun.cache import Cache, cache_dir
-    from awsrun.profiles import load_config_files
 
-    files = load_config_files(environ)
-    cache = Cache(cache_dir(environ), reporter)
     if invocation.action == "list":
         if invocation.words:
             raise UsageError(f"awsrun list takes no profile: drop {invocation.words[0]!r}")
-        if "names" in invocation.flags:  # for the completion scripts: fast, plain
-            sys.stdout.write("".join(f"{name}\n" for name in sorted(files.profiles)))
-            return 0
-        now = time.time()
-        statuses = inventory.survey(files, cache, now)
-        render = inventory.render_json if "json" in invocation.flags else inventory.render_table
-        sys.stdout.write(render(statuses, now))
-        return 0
-    if "all" in invocation.flags:
-        if invocation.words:
-            raise UsageError("awsrun clear takes --all or profiles, not both")
-        removed = inventory.clear_all(cache)
-    elif invocation.words:
-        removed = inventory.clear(
-            files, cache, invocation.words, include_mfa="mfa" in invocation.flags
-        )
-    else:
-        raise UsageError("name the profiles to clear, or --all (see awsrun clear --help)")
-    for path in removed:
-        sys.stdout.write(f"removed {path}\n")
-    if not removed:
-        sys.stdout.write(f"nothing to remove in {cache.directory}\n")
-    return 0
+        return inventory.run_list(environ, reporter, invocation.flags)
+    return inventory.run_clear(environ, reporter, invocation.words, invocation.flags)
 
 
 def _run_completion(invocation: Invocation) -> int:

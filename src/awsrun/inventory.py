@@ -4,15 +4,26 @@ each profile, read without boto3 and without a network call."""
 from __future__ import annotations
 
 import os
+import sys
+import time
 
-from awsrun.cache import Cache, entry_key
+from awsrun.cache import Cache, cache_dir, entry_key
 from awsrun.durations import format_duration
-from awsrun.errors import ConfigError
-from awsrun.profiles import Boto3Profile, ConfigFiles, CredentialSource, StaticKeys, resolve_chain
+from awsrun.errors import ConfigError, UsageError
+from awsrun.profiles import (
+    Boto3Profile,
+    ConfigFiles,
+    CredentialSource,
+    StaticKeys,
+    load_config_files,
+    resolve_chain,
+)
 
 TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable, Mapping, Sequence
+
+    from awsrun.report import Reporter
 
 
 class ProfileStatus:
@@ -69,15 +80,23 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
     return status
 
 
+def _shortened(error: str, name: str, files: str, limit: int = 90) -> str:
+    """An error fit for a table cell; `awsrun list --json` has it whole."""
+    reason = error.removeprefix(f"profile {name!r} ")
+    if files:
+        reason = reason.replace(files, "the config files")
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
 def survey(files: ConfigFiles, cache: Cache, now: float) -> list[ProfileStatus]:
     return [_describe(name, files, cache, now) for name in sorted(files.profiles)]
 
 
-def render_table(statuses: Iterable[ProfileStatus], now: float) -> str:
+def render_table(statuses: Iterable[ProfileStatus], now: float, files: str = "") -> str:
     rows = [("PROFILE", "KIND", "FROM", "REGION", "CACHED")]
     for status in statuses:
         if status.error:
-            cached = "config error: `awsrun list --json` says why"
+            cached = "error: " + _shortened(status.error, status.name, files)
         elif status.expires_at is None:
             cached = "-"
         elif status.expires_at <= now:
@@ -131,6 +150,44 @@ def clear_all(cache: Cache) -> list[str]:
     return removed
 
 
+def run_list(environ: Mapping[str, str], reporter: Reporter, flags: Collection[str]) -> int:
+    files = load_config_files(environ)
+    if "names" in flags:  # for the completion scripts: fast, plain
+        sys.stdout.write("".join(f"{name}\n" for name in sorted(files.profiles)))
+        return 0
+    if not files.profiles and "json" not in flags:
+        sys.stdout.write(
+            f"no profiles in {files.describe()} (set AWS_CONFIG_FILE, or run `aws configure`)\n"
+        )
+        return 0
+    now = time.time()
+    statuses = survey(files, Cache(cache_dir(environ), reporter), now)
+    if "json" in flags:
+        sys.stdout.write(render_json(statuses, now))
+    else:
+        sys.stdout.write(render_table(statuses, now, files.describe()))
+    return 0
+
+
+def run_clear(
+    environ: Mapping[str, str], reporter: Reporter, names: Sequence[str], flags: Collection[str]
+) -> int:
+    cache = Cache(cache_dir(environ), reporter)
+    if "all" in flags:
+        if names:
+            raise UsageError("awsrun clear takes --all or profiles, not both")
+        removed = clear_all(cache)
+    elif names:
+        removed = clear(load_config_files(environ), cache, names, include_mfa="mfa" in flags)
+    else:
+        raise UsageError("name the profiles to clear, or --all (see awsrun clear --help)")
+    for path in removed:
+        sys.stdout.write(f"removed {path}\n")
+    if not removed:
+        sys.stdout.write(f"nothing to remove in {cache.directory}\n")
+    return 0
+
+
 def _is_awsruns_own(name: str) -> bool:
     stem, _, suffix = name.partition(".")
     if suffix in ("ini", "lock", "json"):  # .json: entries of version 1
@@ -139,4 +196,13 @@ def _is_awsruns_own(name: str) -> bool:
     return not stem and name.endswith(".tmp") and len(name.split(".")) == 4
 
 
-__all__ = ["ProfileStatus", "clear", "clear_all", "render_json", "render_table", "survey"]
+__all__ = [
+    "ProfileStatus",
+    "clear",
+    "clear_all",
+    "render_json",
+    "render_table",
+    "run_clear",
+    "run_list",
+    "survey",
+]

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 # How often a waiter tries the lock again and looks for the holder's result in the cache.
 POLL_SECONDS = 0.02
+# A wait longer than this is worth a line on stderr: an STS call takes well under it, an
+# MFA prompt in another terminal does not.
+NOTICE_AFTER_SECONDS = 1.0
 
 
 def _flock_attempt(path: str) -> Callable[[], None] | None:
@@ -30,6 +33,9 @@ def _flock_attempt(path: str) -> Callable[[], None] | None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # The holder's pid, for the message of a process that waits for it.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -37,6 +43,16 @@ def _flock_attempt(path: str) -> Callable[[], None] | None:
         os.close(fd)
         raise
     return lambda: os.close(fd)  # closing the file releases the lock
+
+
+def holder_pid(path: str) -> int | None:
+    """The pid the holder of the lock at `path` wrote, if it is there to read."""
+    try:
+        with open(path, "rb") as lock_file:
+            text = lock_file.read(20).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdecimal() else None
 
 
 def _filelock_attempt(path: str) -> Callable[[], None] | None:
@@ -51,13 +67,20 @@ def _filelock_attempt(path: str) -> Callable[[], None] | None:
 
 
 @contextmanager
-def hold(path: str, timeout: float, stop_waiting: Callable[[], bool]) -> Iterator[bool]:
+def hold(
+    path: str,
+    timeout: float,
+    stop_waiting: Callable[[], bool],
+    waiting: Callable[[int | None], None] | None = None,
+) -> Iterator[bool]:
     """Yield True while holding the lock at `path`, or False as soon as `stop_waiting()`
-    says the wait is over (the holder stored what this process needs).
+    says the wait is over (the holder stored what this process needs). `waiting` is called
+    once, with the holder's pid if known, when the wait has lasted NOTICE_AFTER_SECONDS.
 
     Raises LockTimeout after `timeout` seconds, naming the lock file."""
     attempt = _flock_attempt if os.name == "posix" else _filelock_attempt
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while True:
         release = attempt(path)
         if release is not None:
@@ -69,7 +92,11 @@ def hold(path: str, timeout: float, stop_waiting: Callable[[], bool]) -> Iterato
         if stop_waiting():
             yield False
             return
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if waiting is not None and now - started >= NOTICE_AFTER_SECONDS:
+            waiting(holder_pid(path))
+            waiting = None
+        if now >= deadline:
             raise LockTimeout(
                 f"waited {timeout:g}s for {path}, held by another awsrun (is it waiting for "
                 "an MFA code?); find it with `fuser -v` on that file, or set "
@@ -78,4 +105,4 @@ def hold(path: str, timeout: float, stop_waiting: Callable[[], bool]) -> Iterato
         time.sleep(POLL_SECONDS)
 
 
-__all__ = ["POLL_SECONDS", "hold"]
+__all__ = ["NOTICE_AFTER_SECONDS", "POLL_SECONDS", "hold", "holder_pid"]

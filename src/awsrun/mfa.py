@@ -6,6 +6,8 @@ from __future__ import annotations
 from awsrun.errors import MfaError
 
 _PROCESS_TIMEOUT_SECONDS = 60
+# A mistyped code at the prompt is asked for again, this many times in all.
+_TERMINAL_ATTEMPTS = 3
 
 
 def _from_process(command: str, serial: str) -> str:
@@ -43,23 +45,43 @@ def _from_terminal(serial: str, profile: str) -> str:
             f"profile {profile!r} needs an MFA code for {serial} and there is no terminal to "
             "ask on: pass --mfa-code CODE, or set mfa_process in the profile"
         ) from None
-    os.write(tty, f"MFA code for {serial} ({profile}): ".encode())
+    # A terminal is not seekable: a reader for its input, plain writes for the prompt.
     with os.fdopen(tty, "r", encoding="utf-8", errors="replace") as reader:
-        answer = reader.readline()
-    if not answer:
-        raise MfaError(f"no MFA code was typed for {serial}")
-    return answer.strip()
+        for attempt in range(_TERMINAL_ATTEMPTS):
+            if attempt:
+                os.write(tty, b"That is not 6 digits; try again.\n")
+            os.write(tty, f"MFA code for {serial} ({profile}): ".encode())
+            try:
+                answer = reader.readline()
+            except KeyboardInterrupt:
+                os.write(tty, b"\n")  # the shell's prompt on a line of its own
+                raise
+            if not answer:
+                raise MfaError(f"no MFA code was typed for {serial}")
+            code = _normalized(answer)
+            if _well_formed(code):
+                return code
+    raise MfaError(f"the MFA code for {serial} must be 6 digits ({_TERMINAL_ATTEMPTS} tries)")
+
+
+def _normalized(code: str) -> str:
+    """`123 456`, as authenticator apps show codes, is `123456`."""
+    return "".join(code.split())
+
+
+def _well_formed(code: str) -> bool:
+    return code.isdigit() and len(code) == 6 and code.isascii()
 
 
 def mfa_code(serial: str, *, profile: str, given: str | None, process: str | None) -> str:
     """A code for the device `serial`, from the first source that has one."""
     if given:
-        code = given.strip()
+        code = _normalized(given)
     elif process:
-        code = _from_process(process, serial)
+        code = _normalized(_from_process(process, serial))
     else:
         code = _from_terminal(serial, profile)
-    if not (code.isdigit() and len(code) == 6):
+    if not _well_formed(code):
         # Never echo what was given: it is a secret, even when it is a wrong one.
         raise MfaError(f"the MFA code for {serial} must be 6 digits")
     return code

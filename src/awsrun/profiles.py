@@ -15,7 +15,7 @@ from awsrun.ini import IniError, parse_ini
 
 TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import TypeAlias
 
     # What decides one step's credentials, as (name, value) pairs in a fixed order; a value
@@ -42,7 +42,8 @@ class ConfigFiles:
 
     __slots__ = (
         "_default_session_name", "config_path", "config_sections", "credentials_path",
-        "credentials_sections", "environ", "profiles", "roots", "services", "sso_sessions",
+        "credentials_sections", "environ", "ignored_sections", "profiles", "roots", "services",
+        "sso_sessions",
     )  # fmt: skip
 
     def __init__(
@@ -56,6 +57,7 @@ class ConfigFiles:
         credentials_sections: Mapping[str, Mapping[str, str]] | None = None,
         services: Mapping[str, Mapping[str, str]] | None = None,
         environ: Mapping[str, str] | None = None,
+        ignored_sections: tuple[str, ...] = (),
     ) -> None:
         self.config_path = config_path
         self.credentials_path = credentials_path
@@ -69,6 +71,8 @@ class ConfigFiles:
         self.environ = dict(environ or {})
         self._default_session_name: str | None = None
         self.roots: dict[str, Root] = {}  # resolved once per run, by profile name
+        # Config-file sections botocore skips (`[prodaccess]` for `[profile prodaccess]`).
+        self.ignored_sections = ignored_sections
 
     def describe(self) -> str:
         return f"{self.config_path} and {self.credentials_path}"
@@ -493,18 +497,22 @@ def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:
     config: dict[str, dict[str, str]] = {}
     sso_sessions: dict[str, dict[str, str]] = {}
     services: dict[str, dict[str, str]] = {}
+    ignored: list[str] = []
     for section, values in _read_ini(config_path, "AWS_CONFIG_FILE").items():
         if section == "default":
             config["default"] = values
-        elif section.startswith(("profile", "sso-session", "services")):
-            words = section_words(section)
-            if len(words) == 2:
-                if section.startswith("profile"):
-                    config[words[1]] = values
-                elif section.startswith("sso-session"):
-                    sso_sessions[words[1]] = values
-                else:
-                    services[words[1]] = values
+        elif (
+            section.startswith(("profile", "sso-session", "services"))
+            and len(words := section_words(section)) == 2
+        ):
+            if section.startswith("profile"):
+                config[words[1]] = values
+            elif section.startswith("sso-session"):
+                sso_sessions[words[1]] = values
+            else:
+                services[words[1]] = values
+        else:
+            ignored.append(section)
     credentials = _read_ini(credentials_path, "AWS_SHARED_CREDENTIALS_FILE")
     profiles = dict(config)
     for section, values in credentials.items():
@@ -518,17 +526,48 @@ def load_config_files(environ: Mapping[str, str]) -> ConfigFiles:
         credentials_sections=credentials,
         services=services,
         environ=environ,
+        ignored_sections=tuple(ignored),
     )
 
 
-def _unknown_profile(name: str, files: ConfigFiles) -> ConfigError:
+def close_names(name: str, names: Iterable[str]) -> list[str]:
+    """Names a typo of `name` may have meant: those it begins, then similar ones."""
     import difflib  # error path only
 
-    close = difflib.get_close_matches(name, list(files.profiles), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    if not files.profiles:
-        hint = "; no profiles found there (set AWS_CONFIG_FILE or run `aws configure`)"
-    return ConfigError(f"profile {name!r} is not in {files.describe()}{hint}")
+    names = sorted(names)
+    starting = [candidate for candidate in names if candidate.startswith(name) and name]
+    similar = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    return list(dict.fromkeys([*starting, *similar]))[:3]
+
+
+def _missing_profile_hint(name: str, files: ConfigFiles) -> str:
+    """What to do about a profile that is not in the files."""
+    for variable, path in (
+        ("AWS_CONFIG_FILE", files.config_path),
+        ("AWS_SHARED_CREDENTIALS_FILE", files.credentials_path),
+    ):
+        if files.environ.get(variable) and not os.path.exists(path):
+            return f"; {variable} names {path}, which does not exist"
+    if name in files.ignored_sections:
+        return (
+            f"; {files.config_path} has [{name}], but a profile in the config file is "
+            f"written [profile {name}]"
+        )
+    close = close_names(name, files.profiles)
+    if close:
+        return f"; did you mean {', '.join(close)}?"
+    if files.profiles:
+        return ""
+    paths = (files.config_path, files.credentials_path)
+    missing = [path for path in paths if path and not os.path.exists(path)]
+    found = "neither file exists" if len(missing) == 2 else "no profiles found there"
+    return f"; {found} (set AWS_CONFIG_FILE, or run `aws configure`)"
+
+
+def _unknown_profile(name: str, files: ConfigFiles, origin: str = "") -> ConfigError:
+    named = f"profile {name!r}" + (f" ({origin})" if origin else "")
+    hint = _missing_profile_hint(name, files)
+    return ConfigError(f"{named} is not in {files.describe()}{hint}")
 
 
 class _BadValue(Exception):
@@ -683,13 +722,14 @@ def _has_static_keys(settings: Mapping[str, str]) -> bool:
     return "aws_access_key_id" in settings or "aws_secret_access_key" in settings
 
 
-def resolve_chain(name: str, files: ConfigFiles) -> Chain:
+def resolve_chain(name: str, files: ConfigFiles, origin: str = "") -> Chain:
     """Follow `source_profile` from the named profile down to where credentials come from,
     as botocore's AssumeRoleProvider does: the named profile's `role_arn` wins over its own
-    keys; a source profile with keys (in either file) is a root, even with a `role_arn`."""
+    keys; a source profile with keys (in either file) is a root, even with a `role_arn`.
+    `origin` says where the name came from (`AWS_PROFILE`), for the error if it is unknown."""
     profiles = files.profiles
     if name not in profiles:
-        raise _unknown_profile(name, files)
+        raise _unknown_profile(name, files, origin)
     visited = [name]
     try:
         root, hops = _follow(name, files, visited)
@@ -743,7 +783,7 @@ def _follow(name: str, files: ConfigFiles, visited: list[str]) -> tuple[Root, tu
         if source_profile not in profiles:
             raise ConfigError(
                 f"profile {current!r} names source_profile {source_profile!r}, "
-                f"which is not in {files.describe()}"
+                f"which is not in {files.describe()}{_missing_profile_hint(source_profile, files)}"
             )
         if source_profile == current:
             # A profile may hold the keys that assume its own role.

@@ -1,0 +1,242 @@
+"""A newcomer's wrong turns, each answered with the right next step: the profile a run
+is for and why, options in the wrong place, loops and waits that say what they are, the
+shell awsrun starts, and errors that name the fix."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pexpect
+from conftest import (
+    CHILD,
+    Home,
+    at_mfa_prompt,
+    awsrun_executable,
+    child_command,
+    role_arn,
+    run_awsrun,
+)
+from localsts import LocalSts
+from test_mfa import SERIAL, mfa_config
+
+
+def test_a_bare_awsrun_inside_an_awsrun_session_runs_as_that_session_and_says_why(
+    home: Home, sts: LocalSts
+) -> None:
+    inner = [awsrun_executable(), "-v", "--", sys.executable, CHILD]
+    result = run_awsrun(["prod", "--", *inner], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
+    assert "profile 'prod' (from AWSRUN_PROFILE: the awsrun session this runs in)" in (
+        result.stderr
+    )
+
+
+def test_v_names_the_profile_its_origin_and_the_kind_of_credentials(
+    home: Home, sts: LocalSts
+) -> None:
+    keys = run_awsrun(["-v", "--", "true"], home.env)
+    from_variable = run_awsrun(["-v", "--", "true"], {**home.env, "AWS_PROFILE": "prod"})
+
+    assert keys.returncode == 0, keys.stderr
+    assert "profile 'default' (no profile named" in keys.stderr
+    assert "long-term keys in the profile, used as they are" in keys.stderr
+    assert "profile 'prod' (from AWS_PROFILE)" in from_variable.stderr
+    assert "STS AssumeRole" in from_variable.stderr
+
+
+def test_an_awsrun_option_after_the_profile_is_pointed_back_before_it(home: Home) -> None:
+    flag = run_awsrun(["prod", "-v", "--", "true"], home.env)
+    value = run_awsrun(["prod", "--region", "eu-west-1", "--", "true"], home.env)
+
+    assert (flag.returncode, value.returncode) == (125, 125)
+    assert "-v is an awsrun option: put it before the profile (awsrun -v prod -- ...)" in (
+        flag.stderr
+    )
+    assert "(awsrun --region eu-west-1 prod -- ...)" in value.stderr
+
+
+def test_a_credential_process_loop_is_caught_at_once_on_every_path(home: Home) -> None:
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile loop]\ncredential_process = {awsrun_executable()} credential-process loop\n"
+    )
+    # The lock wait would be 120 s: a run that hung on it fails this test's 60 s bound.
+    for args in (["loop", "--", "true"], ["env", "loop"], ["credential-process", "loop"]):
+        result = run_awsrun(args, home.env)
+
+        assert result.returncode == 125, args
+        assert "credential_process loop: loop -> loop" in result.stderr
+
+
+def test_a_nested_run_of_the_same_profile_is_no_loop(home: Home, sts: LocalSts) -> None:
+    result = run_awsrun(
+        ["prod", "--", awsrun_executable(), "prod", "--", *child_command()], home.env
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_run_waiting_for_a_lock_says_who_holds_it_and_why(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
+    try:
+        waiter = run_awsrun(
+            ["--mfa-code", "123456", "admin", "--", "true"],
+            {**home.env, "AWSRUN_LOCK_TIMEOUT": "3"},
+        )
+    finally:
+        holder.terminate(force=True)
+
+    assert waiter.returncode == 125
+    assert f"waiting for another awsrun (pid {holder.pid}) fetching" in waiter.stderr
+    assert "an MFA prompt in another terminal?" in waiter.stderr
+
+
+def test_a_shell_says_whose_it_is_and_until_when(home: Home, sts: LocalSts) -> None:
+    session = pexpect.spawn(
+        awsrun_executable(),
+        ["prod"],
+        env={**home.env, "SHELL": "/bin/sh", "PS1": "$ "},
+        encoding="utf-8",
+        timeout=30,
+    )
+    session.expect(r"awsrun: shell as prod until \d\d:\d\d; exit to leave")
+    session.sendline('echo "profile=$AWSRUN_PROFILE"; exit')
+    session.expect("profile=prod")
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+
+
+def test_without_a_named_profile_no_form_starts_a_shell(home: Home) -> None:
+    for args in (["-v"], ["--"], ["exec"], []):
+        result = run_awsrun(args, home.env)
+
+        assert result.returncode == 125, args
+        assert result.stderr.startswith("awsrun: name ")
+
+
+def test_a_profile_typo_suggests_the_names_it_begins_and_similar_ones(home: Home) -> None:
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile prodaccess]\nrole_arn = {role_arn('P')}\nsource_profile = defualt\n"
+    )
+    prefix = run_awsrun(["pro", "--", "true"], home.env)
+    source = run_awsrun(["prodaccess", "--", "true"], home.env)
+
+    assert "did you mean prod, prodaccess?" in prefix.stderr
+    assert "source_profile 'defualt'" in source.stderr
+    assert "did you mean default?" in source.stderr
+
+
+def test_a_config_section_without_profile_is_explained(home: Home) -> None:
+    home.write_config(home.config.read_text() + "\n[ops]\nregion = eu-west-1\n")
+
+    result = run_awsrun(["ops", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert "has [ops], but a profile in the config file is written [profile ops]" in (result.stderr)
+
+
+def test_a_name_from_the_environment_and_a_missing_config_file_are_said(home: Home) -> None:
+    from_variable = run_awsrun(["--", "true"], {**home.env, "AWS_PROFILE": "nosuch"})
+    missing = str(home.path / "no-such-config")
+    no_file = run_awsrun(["prod", "--", "true"], {**home.env, "AWS_CONFIG_FILE": missing})
+
+    assert "profile 'nosuch' (from AWS_PROFILE) is not in" in from_variable.stderr
+    assert f"AWS_CONFIG_FILE names {missing}, which does not exist" in no_file.stderr
+
+
+def test_a_command_where_the_profile_goes_is_pointed_at_dashes(home: Home) -> None:
+    result = run_awsrun(["sh", "-c", "true"], home.env)
+
+    assert result.returncode == 125
+    assert "to run sh as the default profile: awsrun -- sh ..." in result.stderr
+
+
+def test_help_and_version_words_do_what_they_say(home: Home) -> None:
+    help_text = run_awsrun(["help"], home.env)
+    env_help = run_awsrun(["help", "env"], home.env)
+    version = run_awsrun(["version"], home.env)
+
+    assert help_text.returncode == 0
+    assert help_text.stdout.startswith("usage: awsrun [OPTIONS]")
+    assert env_help.stdout.startswith("usage: awsrun env")
+    assert version.stdout.startswith("awsrun ")
+
+
+def test_a_profile_named_like_a_command_word_is_pointed_at_exec(home: Home) -> None:
+    result = run_awsrun(["env", "--", "make"], home.env)
+
+    assert result.returncode == 125
+    assert "for a profile named env: awsrun exec env -- ..." in result.stderr
+
+
+def test_list_shows_why_a_profile_is_invalid_and_where_it_looked(home: Home) -> None:
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile typo]\nrole_arn = {role_arn('T')}\nsource_profile = defualt\n"
+    )
+    table = run_awsrun(["list"], home.env)
+    nothing = run_awsrun(
+        ["list"],
+        {
+            **home.env,
+            "AWS_CONFIG_FILE": str(home.path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home.path / "none2"),
+        },
+    )
+
+    row = next(line for line in table.stdout.splitlines() if line.startswith("typo "))
+    assert "did you mean default?" in row
+    assert nothing.returncode == 0
+    assert f"no profiles in {home.path / 'none'}" in nothing.stdout
+
+
+def test_a_min_ttl_longer_than_the_session_names_the_fix(home: Home, sts: LocalSts) -> None:
+    result = run_awsrun(["--min-ttl", "2h", "prod", "--", "true"], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "ask for a longer session with --duration" in result.stderr
+
+
+def test_a_duration_of_zero_is_an_error(home: Home) -> None:
+    result = run_awsrun(["--duration", "0", "prod", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert "--duration takes 15m to 12h" in result.stderr
+
+
+def test_the_mfa_prompt_takes_spaces_asks_again_and_leaves_a_fresh_line(
+    home: Home, sts: LocalSts
+) -> None:
+    mfa_config(home, None)
+    session = pexpect.spawn(
+        awsrun_executable(), ["admin", "--", "true"], env=home.env, encoding="utf-8", timeout=30
+    )
+    session.expect("MFA code for " + SERIAL)
+    session.sendline("12345")
+    session.expect("not 6 digits; try again")
+    session.expect("MFA code for " + SERIAL)
+    session.sendline("123 456")
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
+    assert sts.session_tokens() == 1
+
+    other_serial = SERIAL.replace("alice", "bob")
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile other-key]\naws_access_key_id = AKIAOTHERKEY00000001\n"
+        f"aws_secret_access_key = otherSECRET\n[profile audit-fresh]\n"
+        f"role_arn = {role_arn('Audit')}\nsource_profile = other-key\nmfa_serial = {other_serial}\n"
+    )
+    interrupted = at_mfa_prompt(home.env, "audit-fresh", other_serial)
+    interrupted.sendintr()
+    interrupted.expect(pexpect.EOF)
+    # The terminal echoed ^C; awsrun ended the line, so the shell's prompt has its own.
+    assert interrupted.before.endswith("^C\r\n")
