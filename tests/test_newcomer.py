@@ -79,22 +79,6 @@ def test_a_nested_run_of_the_same_profile_is_no_loop(home: Home, sts: LocalSts) 
     assert result.returncode == 0, result.stderr
 
 
-def test_a_run_waiting_for_a_lock_says_who_holds_it_and_why(home: Home, sts: LocalSts) -> None:
-    mfa_config(home, None)
-    holder = at_mfa_prompt(home.env, "admin", SERIAL)
-    try:
-        waiter = run_awsrun(
-            ["--mfa-code", "123456", "admin", "--", "true"],
-            {**home.env, "AWSRUN_LOCK_TIMEOUT": "3"},
-        )
-    finally:
-        holder.terminate(force=True)
-
-    assert waiter.returncode == 125
-    assert f"waiting for another awsrun (pid {holder.pid}) fetching" in waiter.stderr
-    assert "an MFA prompt in another terminal?" in waiter.stderr
-
-
 def test_a_shell_says_whose_it_is_and_until_when(home: Home, sts: LocalSts) -> None:
     session = pexpect.spawn(
         awsrun_executable(),

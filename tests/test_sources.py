@@ -83,7 +83,9 @@ def test_sts_endpoint_variable_wins_over_the_general_one(home: Home, sts: LocalS
     assert len(sts.assumed_roles()) == 1
 
 
-def test_lock_wait_is_bounded_and_names_the_lock(home: Home, sts: LocalSts) -> None:
+def test_lock_wait_is_bounded_names_the_lock_and_says_who_holds_it(
+    home: Home, sts: LocalSts
+) -> None:
     mfa_config(home, None)
     holder = at_mfa_prompt(home.env, "admin", SERIAL)
     try:
@@ -97,6 +99,9 @@ def test_lock_wait_is_bounded_and_names_the_lock(home: Home, sts: LocalSts) -> N
     assert waiter.returncode == 125
     assert ".lock" in waiter.stderr
     assert "AWSRUN_LOCK_TIMEOUT" in waiter.stderr
+    # Said once, a second into the wait: who holds the lock, and the likely reason.
+    assert f"waiting for another awsrun (pid {holder.pid}) fetching" in waiter.stderr
+    assert "an MFA prompt in another terminal?" in waiter.stderr
     assert sts.session_tokens() == 0
 
 
