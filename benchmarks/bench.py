@@ -8,6 +8,7 @@ from /usr/bin/time. Writes the table to benchmarks/RESULTS.md too.
 from __future__ import annotations
 
 import compileall
+import functools
 import os
 import platform
 import shutil
@@ -135,6 +136,14 @@ def measure(awsrun: str, sts: LocalSts, home: Path) -> list[Row]:
     run_once(warm, env)  # fill the cache
     case, base = paired(lambda: run_once(warm, env), lambda: run_once(python, env), PAIRS)
     rows.append(Row("warm: awsrun prodaccess -- /bin/true", "python -c pass", case, base, 2.5))
+    # Prompt hooks and direnv run `env`; SDKs run credential-process on every refresh.
+    for words in (["env", "prodaccess"], ["credential-process", "prodaccess"]):
+        case, base = paired(
+            functools.partial(run_once, [awsrun, *words], env),
+            lambda: run_once(python, env),
+            PAIRS,
+        )
+        rows.append(Row(f"warm: awsrun {' '.join(words)}", "python -c pass", case, base, 2.5))
     if Path("/usr/bin/time").exists():
         case, base = paired(lambda: peak_rss(warm, env), lambda: peak_rss(python, env), PAIRS)
         rows.append(Row("warm: peak RSS", "python -c pass", case, base, 1.5, what="memory"))

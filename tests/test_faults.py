@@ -89,11 +89,15 @@ def test_access_denied_names_the_role_and_the_source(home: Home, bad_sts: FakeSt
 def test_a_hanging_sts_ends_in_125_naming_the_endpoint(home: Home, bad_sts: FakeSts) -> None:
     # Bounded by the client's timeouts (15 s to answer, 3 tries); the subprocess bound of
     # 75 s only keeps a regression from hanging the suite.
-    result = run_awsrun(["hanging", "--", "true"], home.env, timeout=75)
+    result = run_awsrun(["-v", "hanging", "--", "true"], home.env, timeout=75)
 
     assert result.returncode == 125
     assert bad_sts.endpoint in result.stderr
     assert bad_sts.requests.count("Hanging") == 3
+    # Not 45 s of silence: what it waits for, once, and with -v each new try.
+    assert result.stderr.count(f"waiting for STS at {bad_sts.endpoint}") == 1
+    assert "try 2 of 3" in result.stderr
+    assert "try 3 of 3" in result.stderr
 
 
 def test_unwritable_cache_folder_warns_once_and_runs(home: Home, sts: LocalSts) -> None:

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from conftest import Home, at_mfa_prompt, awsrun_executable, child_command, role_arn, run_awsrun
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
@@ -119,16 +120,23 @@ def test_a_killed_lock_holder_does_not_block_the_next_run(home: Home, sts: Local
     assert sts.session_tokens() == 1
 
 
-def test_cache_hit_imports_no_boto3_filelock_json_or_signal(home: Home, sts: LocalSts) -> None:
-    assert run_awsrun(["prod", "--", "true"], home.env).returncode == 0
-    hit = run_awsrun(["prod", "--", "true"], {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
+@pytest.mark.parametrize(
+    "args",
+    [["prod", "--", "true"], ["env", "prod"], ["credential-process", "prod"]],
+    ids=["exec", "env", "credential-process"],
+)
+def test_cache_hit_imports_no_boto3_filelock_json_or_signal(
+    home: Home, sts: LocalSts, args: list[str]
+) -> None:
+    assert run_awsrun(args, home.env).returncode == 0
+    hit = run_awsrun(args, {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
 
     imported = {line.split("|")[-1].strip() for line in hit.stderr.splitlines() if "|" in line}
     assert "awsrun.cache" in imported  # the probe works: awsrun's own modules are listed
     # json (with re, enum and collections) would cost a hit more than half of Python's start.
     # Not re itself: the entry-point script of older pips imports it before awsrun starts.
     # Nor `signal`, which loads enum: restoring dispositions before exec uses `_signal`.
-    banned = {"boto3", "botocore", "filelock", "json", "signal"}
+    banned = {"boto3", "botocore", "filelock", "json", "signal", "collections"}
     assert not {name for name in imported if name.split(".")[0] in banned}
     assert len(sts.assumed_roles()) == 1
 

@@ -4,6 +4,7 @@ cache keys and files, freshness with an injected clock, the child's environment.
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import sys
@@ -20,6 +21,7 @@ from awsrun.cli import parse_args
 from awsrun.credentials import Credentials, iso_utc, parse_iso
 from awsrun.durations import format_duration, format_durations, parse_duration
 from awsrun.errors import ConfigError, UsageError
+from awsrun.formats import credential_process_document
 from awsrun.profiles import (
     Boto3Profile,
     Chain,
@@ -522,3 +524,16 @@ def test_two_durations_that_would_read_alike_keep_their_seconds() -> None:
     assert format_durations(845, 895) == ("14m05s", "14m55s")
     assert format_durations(845, 900) == ("14m", "15m")
     assert format_durations(3605, 3659) == ("1h00m05s", "1h00m59s")
+
+
+def test_the_credential_process_document_is_json_for_any_value() -> None:
+    odd = 'quote " backslash \\ tab \t é ✓'
+    document = credential_process_document("AKIA", odd, odd, "2026-11-29T14:05:00Z")
+
+    assert json.loads(document) == {
+        "Version": 1,
+        "AccessKeyId": "AKIA",
+        "SecretAccessKey": odd,
+        "SessionToken": odd,
+        "Expiration": "2026-11-29T14:05:00Z",
+    }

@@ -313,7 +313,9 @@ class Broker:
             from awsrun.sts import Sts
 
             self._sts_client = Sts(
-                self._chain.profile, endpoint_configured=self._chain.endpoint is not None
+                self._chain.profile,
+                endpoint_configured=self._chain.endpoint is not None,
+                reporter=self._reporter,
             )
         return self._sts_client
 

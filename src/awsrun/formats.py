@@ -6,10 +6,13 @@ lines are joined. Values are quoted so that anything round-trips through the she
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-
 from awsrun.errors import ConfigError
+
+# `awsrun env` runs in prompt hooks and direnv: like exec, its cache hit imports neither
+# json (with re and enum) nor collections; json is imported where a format needs it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
 
 
 class Format:
@@ -144,6 +147,8 @@ class JsonFormat(Format):
     name = "json"
 
     def render(self, variables: Mapping[str, str], removed: Sequence[str]) -> str:
+        import json
+
         return json.dumps(dict(variables), indent=2) + "\n"
 
 
@@ -161,16 +166,28 @@ def credential_process_document(
     access_key_id: str, secret_access_key: str, session_token: str | None, expiration: str | None
 ) -> str:
     """The AWS `credential_process` contract: Version 1, and the expiry when there is one."""
-    document: dict[str, object] = {
-        "Version": 1,
-        "AccessKeyId": access_key_id,
-        "SecretAccessKey": secret_access_key,
-    }
+    fields = {"AccessKeyId": access_key_id, "SecretAccessKey": secret_access_key}
     if session_token:
-        document["SessionToken"] = session_token
+        fields["SessionToken"] = session_token
     if expiration:
-        document["Expiration"] = expiration
-    return json.dumps(document) + "\n"
+        fields["Expiration"] = expiration
+    quote = _json_string_quoter()
+    members = "".join(f", {quote(name)}: {quote(value)}" for name, value in fields.items())
+    return '{"Version": 1' + members + "}\n"
+
+
+def _json_string_quoter() -> Callable[[str], str]:
+    """json's own string encoder: SDKs run credential_process on every refresh, and the
+    `json` package would import `re` and `enum` for four strings."""
+    try:
+        from _json import encode_basestring_ascii  # the C function json.dumps uses
+
+        quote: Callable[[str], str] = encode_basestring_ascii
+    except ImportError:  # another Python implementation
+        import json
+
+        quote = json.dumps
+    return quote
 
 
 __all__ = ["FORMATS", "Format", "credential_process_document"]

@@ -29,6 +29,7 @@ from botocore.exceptions import (
 
 from awsrun.credentials import Credentials
 from awsrun.errors import StsError
+from awsrun.report import Reporter
 
 # Bounded: three tries at most, each with 5 s to connect and 15 s to answer.
 CONNECT_TIMEOUT_SECONDS = 5
@@ -40,6 +41,8 @@ _CLIENT_CONFIG = Config(
     # total_max_attempts counts the first try; plain max_attempts would count retries only.
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
 )
+# A call still unanswered after this is worth a line on stderr.
+_NOTICE_AFTER_SECONDS = 5.0
 # STS answers these when the credentials that sign the call are no good.
 _SOURCE_REJECTED = frozenset(
     {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch"}
@@ -79,9 +82,16 @@ class RoleRequest:
 class Sts:
     """STS clients configured as boto3 would for the named profile (endpoint, region)."""
 
-    def __init__(self, profile: str, *, endpoint_configured: bool = False) -> None:
+    def __init__(
+        self,
+        profile: str,
+        *,
+        endpoint_configured: bool = False,
+        reporter: Reporter | None = None,
+    ) -> None:
         self._profile = profile
         self._endpoint_configured = endpoint_configured
+        self._reporter = reporter or Reporter()
         self._session: botocore.session.Session | None = None
 
     def _botocore_session(self) -> botocore.session.Session:
@@ -129,7 +139,7 @@ class Sts:
             arguments["SerialNumber"] = request.serial_number
             arguments["TokenCode"] = request.token_code
         client = self._client(signer, region)
-        with _sts_errors(client, f"AssumeRole on {request.role_arn}", source):
+        with _sts_errors(client, f"AssumeRole on {request.role_arn}", source, self._reporter):
             response = client.assume_role(**arguments)
         return _from_sts(response["Credentials"])
 
@@ -144,7 +154,8 @@ class Sts:
         source: str,
     ) -> Credentials:
         client = self._client(signer, region)
-        with _sts_errors(client, f"GetSessionToken with MFA device {serial}", source):
+        action = f"GetSessionToken with MFA device {serial}"
+        with _sts_errors(client, action, source, self._reporter):
             response = client.get_session_token(
                 SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
             )
@@ -226,9 +237,32 @@ def _client_error_text(error: ClientError) -> str:
 
 
 @contextmanager
-def _sts_errors(client: Any, action: str, source: str) -> Iterator[None]:
-    """Turn botocore's failures into one line that names what failed and what to do."""
+def _sts_errors(client: Any, action: str, source: str, reporter: Reporter) -> Iterator[None]:
+    """Turn botocore's failures into one line that names what failed and what to do; say
+    once when the call is slow, and with -v each new try."""
+    import threading
+
     endpoint = client.meta.endpoint_url
+    tries = 0
+
+    def before_send(**_: object) -> None:
+        nonlocal tries
+        tries += 1
+        if tries > 1:
+            reporter.info(f"STS {action}: try {tries} of {MAX_ATTEMPTS} at {endpoint}")
+
+    client.meta.events.register("before-send.sts", before_send)
+    per_try = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+    slow = threading.Timer(
+        _NOTICE_AFTER_SECONDS,
+        reporter.warn,
+        [
+            f"waiting for STS at {endpoint} ({action}): up to {MAX_ATTEMPTS} tries of "
+            f"{per_try}s each"
+        ],
+    )
+    slow.daemon = True
+    slow.start()
     try:
         yield
     except ClientError as error:
@@ -252,6 +286,8 @@ def _sts_errors(client: Any, action: str, source: str) -> Iterator[None]:
         ) from None
     except BotoCoreError as error:
         raise StsError(f"STS {action} failed for {source}: {_one_line(error)}") from None
+    finally:
+        slow.cancel()
 
 
 __all__ = ["RoleRequest", "SourceRejected", "Sts"]
