@@ -22,8 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests tools benchmarks interop
 	$(BIN)/mypy
 
+# Two workers, one per core: each starts its own moto server on a free loopback port.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -152,7 +152,7 @@ def test_clear_a_profile_leaves_the_rest(home: Home, sts: LocalSts) -> None:
 
     assert cleared.returncode == 0, cleared.stderr
     assert len(before - after) == 1
-    assert cleared.stdout == f"removed {next(iter(before - after))}\n"
+    assert cleared.stdout == f"removed {next(iter(before - after))} (profile 'second')\n"
     rows = listing(home)
     assert (rows["second"]["cached"], rows["prod"]["cached"], rows["dev"]["cached"]) == (
         False,
@@ -173,7 +173,10 @@ def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> 
     cleared = run_awsrun(["clear", "--all"], home.env)
 
     assert cleared.returncode == 0, cleared.stderr
-    assert "removed" in cleared.stdout
+    lines = cleared.stdout.splitlines()
+    assert any(line.endswith("(profile 'prod')") for line in lines)
+    assert not [line for line in lines if ".lock" in line]  # counted, not listed
+    assert "removed 1 unused lock file" in lines
     assert home.cache_entries() == [foreign]
     assert not version_1_entry.exists()
     assert not list(home.cache.glob("*.lock"))
@@ -182,7 +185,7 @@ def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> 
 
 
 def test_clear_mfa_drops_the_mfa_session(home: Home, sts: LocalSts) -> None:
-    from test_mfa import mfa_config
+    from test_mfa import SERIAL, mfa_config
 
     mfa_config(home, None)
     run_awsrun(["--mfa-code", "123456", "admin", "--", "true"], home.env)
@@ -190,8 +193,11 @@ def test_clear_mfa_drops_the_mfa_session(home: Home, sts: LocalSts) -> None:
 
     assert run_awsrun(["clear", "admin"], home.env).returncode == 0
     assert len(home.cache_entries()) == 1
-    assert run_awsrun(["clear", "--mfa", "admin"], home.env).returncode == 0
+    with_mfa = run_awsrun(["clear", "--mfa", "admin"], home.env)
+    assert with_mfa.returncode == 0
+    assert f"(the MFA session of {SERIAL})" in with_mfa.stdout
     assert home.cache_entries() == []
+    assert not list(home.cache.glob("*.lock"))  # nobody held them: removed too
 
 
 def test_clear_needs_profiles_or_all(home: Home) -> None:

@@ -224,3 +224,16 @@ def test_the_mfa_prompt_takes_spaces_asks_again_and_leaves_a_fresh_line(
     interrupted.expect(pexpect.EOF)
     # The terminal echoed ^C; awsrun ended the line, so the shell's prompt has its own.
     assert interrupted.before.endswith("^C\r\n")
+
+
+def test_help_lists_each_word_and_each_command_only_its_own_options(home: Home) -> None:
+    top = run_awsrun(["--help"], home.env).stdout
+    env_help = run_awsrun(["env", "--help"], home.env).stdout
+    list_help = run_awsrun(["list", "--help"], home.env).stdout
+    exec_help = run_awsrun(["exec", "--help"], home.env).stdout
+
+    for word in ("exec", "env", "credential-process", "list", "clear", "completion"):
+        assert any(line.startswith(f"  {word} ") for line in top.splitlines()), word
+    assert "--server" not in env_help  # awsrun env refuses it
+    assert "--server" in exec_help
+    assert "--names" in list_help

@@ -22,124 +22,6 @@ if TYPE_CHECKING:
     from awsrun.profiles import Chain, ConfigFiles
     from awsrun.report import Reporter
 
-_ENVIRONMENT_READ = """\
-environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_DEFAULT_PROFILE,
-  AWS_PROFILE, AWSRUN_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS,
-  AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
-"""
-_ENVIRONMENT = f"""\
-{_ENVIRONMENT_READ}environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-  AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
-environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
-"""
-_CREDENTIAL_OPTIONS = """\
-  --min-ttl DURATION     use cached credentials only with this much time left (15m)
-  --refresh              renew every role of the chain whatever the cache holds (a cached
-                         MFA session is kept: no new code)
-  --duration DURATION    session length of the profile's role session (e.g. 2h, 90m, 3600)
-  --region REGION        the region of the STS calls and the command's AWS_REGION /
-                         AWS_DEFAULT_REGION (else AWS_DEFAULT_REGION, else the profile's)
-  --session-name NAME    RoleSessionName of the profile's role session
-  --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
-  --mfa-duration DURATION  length of the MFA session that serves every role (12h)
-  --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them
-                         while it runs (for runs that outlive a session)
-  -v, --verbose          say where the credentials came from (never prints secrets)
-  --debug                show tracebacks
-"""
-HELP = f"""\
-usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
-       awsrun exec|env|credential-process|list|clear|completion ...  (--help on each)
-
-  awsrun prodaccess -- terraform plan
-  awsrun -v --min-ttl 50m prodaccess -- terraform apply
-  awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
-  eval "$(awsrun env prodaccess)"  # the same variables, in this shell
-
-Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config and
-~/.aws/credentials): STS AssumeRole for role profiles, kept in a private cache until
-they are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
-
-options (before the profile):
-{_CREDENTIAL_OPTIONS}  -h, --help, --version
-
-{_ENVIRONMENT}exit status: the command's own; 125 awsrun failed; 126 not executable; 127 not found
-"""
-_ACTION_HELP = {
-    "exec": f"""\
-usage: awsrun exec [OPTIONS] PROFILE [--] COMMAND [ARG...]
-
-  awsrun exec env -- make deploy   # for a profile named like a command word
-
-The explicit spelling of `awsrun PROFILE -- COMMAND`.
-
-options:
-{_CREDENTIAL_OPTIONS}
-{_ENVIRONMENT}""",
-    "env": f"""\
-usage: awsrun env [OPTIONS] [PROFILE] [--format sh|fish|powershell|cmd|dotenv|json]
-
-  eval "$(awsrun env prodaccess)"
-  awsrun env prodaccess --format fish | source
-  awsrun env prodaccess --format dotenv > .env && docker run --env-file .env IMAGE
-
-Prints the variables the command of `awsrun PROFILE --` would get, and unsets the ones
-it would not have. Nothing else goes to stdout.
-
-options:
-  --format FORMAT        sh (default; bash, zsh, dash), fish, powershell, cmd, dotenv, json
-{_CREDENTIAL_OPTIONS}
-{_ENVIRONMENT}""",
-    "credential-process": f"""\
-usage: awsrun credential-process [OPTIONS] PROFILE
-
-  [profile prod-cached]                                       # in ~/.aws/config
-  credential_process = awsrun credential-process prodaccess
-
-Prints the JSON of the AWS credential_process contract (Version 1), from awsrun's cache,
-so that any SDK or tool can use it. MFA prompts go to /dev/tty.
-
-options:
-{_CREDENTIAL_OPTIONS}
-{_ENVIRONMENT_READ}""",
-    "list": f"""\
-usage: awsrun list [--json]
-
-  awsrun list
-  awsrun list --json | jq '.[] | select(.cached)'
-
-Every profile in the config files: its kind (role, static, sso, process, web-identity),
-what it chains from, its region, and how long its cached credentials have left.
-Reads the cache only: no STS call.
-
-options:
-  --json                 one JSON array, for scripts
-
-{_ENVIRONMENT_READ}""",
-    "clear": """\
-usage: awsrun clear [--mfa] PROFILE [PROFILE...] | awsrun clear --all
-
-  awsrun clear prodaccess          # its cached credentials
-  awsrun clear --mfa prodaccess    # and the MFA session it uses
-  awsrun clear --all               # everything awsrun has cached
-
-Removes cached credentials from awsrun's own cache folder, and nothing else there,
-and says what it removed.
-
-environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
-""",
-    "completion": """\
-usage: awsrun completion bash|zsh|fish
-
-  source <(awsrun completion bash)         # in ~/.bashrc
-  source <(awsrun completion zsh)          # in ~/.zshrc
-  awsrun completion fish > ~/.config/fish/completions/awsrun.fish
-
-Prints a script that completes command words, options and profile names; the names
-come from `awsrun list --names`, which reads AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
-""",
-}
-
 _VALUE_OPTIONS = {
     "--min-ttl": "min_ttl",
     "--duration": "duration",
@@ -464,7 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         invocation = parse_args(args)
         debug = "debug" in invocation.flags
         if "help" in invocation.flags:
-            sys.stdout.write(_ACTION_HELP.get(invocation.action, HELP))
+            from awsrun.helptext import ACTION_HELP, HELP
+
+            sys.stdout.write(ACTION_HELP.get(invocation.action, HELP))
             return 0
         if "version" in invocation.flags:
             sys.stdout.write(f"awsrun {__version__}\n")
@@ -499,4 +383,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_AWSRUN_FAILED
 
 
-__all__ = ["HELP", "Invocation", "main", "parse_args"]
+__all__ = ["COMMAND_WORDS", "Invocation", "main", "parse_args"]

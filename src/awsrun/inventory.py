@@ -119,35 +119,93 @@ def render_json(statuses: Iterable[ProfileStatus], now: float) -> str:
 def clear(
     files: ConfigFiles, cache: Cache, profiles: Iterable[str], *, include_mfa: bool
 ) -> list[str]:
-    """Remove the named profiles' entries (and their MFA sessions'); return what went."""
-    removed: list[str] = []
+    """Remove the named profiles' entries (and their MFA sessions'); one line for each."""
+    said: list[str] = []
     for name in profiles:
         chain = resolve_chain(name, files)
         identities = chain.identities()
-        wanted = [identities[-1]]
+        wanted = [(identities[-1], f"profile {name!r}")]
         if include_mfa and chain.mfa_serial is not None:
-            wanted.append(identities[1])  # after the root: the MFA session
-        for key in (entry_key(identity) for identity in wanted if identity is not None):
+            # After the root: the MFA session, shared by every role on that device.
+            wanted.append((identities[1], f"the MFA session of {chain.mfa_serial}"))
+        for identity, whose in wanted:
+            if identity is None:
+                continue
+            key = entry_key(identity)
             if cache.delete(key):
-                removed.append(cache.path(key))
-    return removed
+                said.append(f"removed {cache.path(key)} ({whose})")
+                _remove_if_unused(os.path.join(cache.directory, f"{key}.lock"))
+    return said
 
 
 def clear_all(cache: Cache) -> list[str]:
-    """Remove every file awsrun itself writes in its cache folder, and nothing else."""
-    removed: list[str] = []
+    """Remove every file awsrun itself writes in its cache folder, and nothing else; one
+    line per entry, and one for the lock files."""
+    said: list[str] = []
     if not cache.is_usable():  # never delete through a symlinked or foreign folder
-        return removed
+        return said
     try:
         names = sorted(os.listdir(cache.directory))
     except FileNotFoundError:
-        return removed
-    for name in names:
-        if _is_awsruns_own(name):
-            path = os.path.join(cache.directory, name)
-            os.unlink(path)
-            removed.append(path)
-    return removed
+        return said
+    locks_removed = locks_in_use = 0
+    for name in filter(_is_awsruns_own, names):
+        path = os.path.join(cache.directory, name)
+        if name.endswith(".lock"):
+            if _remove_if_unused(path):
+                locks_removed += 1
+            else:
+                locks_in_use += 1
+            continue
+        whose = _entry_profile(path)
+        os.unlink(path)
+        said.append(f"removed {path}" + (f" (profile {whose!r})" if whose else ""))
+    if locks_removed:
+        said.append(f"removed {_count(locks_removed, 'unused lock file')}")
+    if locks_in_use:
+        said.append(f"kept {_count(locks_in_use, 'lock file')} in use by a running awsrun")
+    return said
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _entry_profile(path: str) -> str | None:
+    """The profile an entry was fetched for, as the entry says (for people only)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as entry:
+            for line in entry:
+                if line.startswith("profile = "):
+                    return line.removeprefix("profile = ").strip()
+    except OSError:
+        pass
+    return None
+
+
+def _remove_if_unused(path: str) -> bool:
+    """Remove a lock file that no process holds. One that a process opened but has not
+    locked yet may go too: that costs at most one more STS call, never a wrong answer."""
+    if os.name != "posix":
+        return False  # no flock to ask with: keep it
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # and with it the lock
+    return True
 
 
 def run_list(environ: Mapping[str, str], reporter: Reporter, flags: Collection[str]) -> int:
@@ -176,14 +234,13 @@ def run_clear(
     if "all" in flags:
         if names:
             raise UsageError("awsrun clear takes --all or profiles, not both")
-        removed = clear_all(cache)
+        said = clear_all(cache)
     elif names:
-        removed = clear(load_config_files(environ), cache, names, include_mfa="mfa" in flags)
+        said = clear(load_config_files(environ), cache, names, include_mfa="mfa" in flags)
     else:
         raise UsageError("name the profiles to clear, or --all (see awsrun clear --help)")
-    for path in removed:
-        sys.stdout.write(f"removed {path}\n")
-    if not removed:
+    sys.stdout.write("".join(f"{line}\n" for line in said))
+    if not said:
         sys.stdout.write(f"nothing to remove in {cache.directory}\n")
     return 0
 

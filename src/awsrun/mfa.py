@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from awsrun.errors import MfaError
 
+TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+if TYPE_CHECKING:
+    from typing import TextIO
+
 _PROCESS_TIMEOUT_SECONDS = 60
 # A mistyped code at the prompt is asked for again, this many times in all.
 _TERMINAL_ATTEMPTS = 3
@@ -47,20 +51,26 @@ def _from_terminal(serial: str, profile: str) -> str:
         ) from None
     # A terminal is not seekable: a reader for its input, plain writes for the prompt.
     with os.fdopen(tty, "r", encoding="utf-8", errors="replace") as reader:
-        for attempt in range(_TERMINAL_ATTEMPTS):
-            if attempt:
-                os.write(tty, b"That is not 6 digits; try again.\n")
-            os.write(tty, f"MFA code for {serial} ({profile}): ".encode())
-            try:
-                answer = reader.readline()
-            except KeyboardInterrupt:
-                os.write(tty, b"\n")  # the shell's prompt on a line of its own
-                raise
-            if not answer:
-                raise MfaError(f"no MFA code was typed for {serial}")
-            code = _normalized(answer)
-            if _well_formed(code):
-                return code
+        try:
+            return _ask(tty, reader, serial, profile)
+        except KeyboardInterrupt:
+            os.write(tty, b"\n")  # the shell's prompt on a line of its own
+            raise
+
+
+def _ask(tty: int, reader: TextIO, serial: str, profile: str) -> str:
+    import os
+
+    for attempt in range(_TERMINAL_ATTEMPTS):
+        if attempt:
+            os.write(tty, b"That is not 6 digits; try again.\n")
+        os.write(tty, f"MFA code for {serial} ({profile}): ".encode())
+        answer = reader.readline()
+        if not answer:
+            raise MfaError(f"no MFA code was typed for {serial}")
+        code = _normalized(answer)
+        if _well_formed(code):
+            return code
     raise MfaError(f"the MFA code for {serial} must be 6 digits ({_TERMINAL_ATTEMPTS} tries)")
 
 

@@ -1,0 +1,136 @@
+"""What `awsrun --help` and `awsrun WORD --help` print: loaded only when asked for.
+
+Each command's help lists the options that command takes and the variables it reads.
+"""
+
+from __future__ import annotations
+
+_ENVIRONMENT_READ = """\
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_DEFAULT_PROFILE,
+  AWS_PROFILE, AWSRUN_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS,
+  AWSRUN_CACHE_DIR, AWSRUN_MIN_TTL, AWSRUN_LOCK_TIMEOUT (120s)
+"""
+_ENVIRONMENT = f"""\
+{_ENVIRONMENT_READ}environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+  AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
+environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
+"""
+_SERVER_OPTION = """\
+  --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them
+                         while it runs (for runs that outlive a session)
+"""
+_CREDENTIAL_OPTIONS = """\
+  --min-ttl DURATION     use cached credentials only with this much time left (15m)
+  --refresh              renew every role of the chain (a cached MFA session is kept)
+  --duration DURATION    session length of the profile's role session (e.g. 2h, 90m, 3600)
+  --region REGION        the region of the STS calls and the command's AWS_REGION /
+                         AWS_DEFAULT_REGION (else AWS_DEFAULT_REGION, else the profile's)
+  --session-name NAME    RoleSessionName of the profile's role session
+  --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
+  --mfa-duration DURATION  length of the MFA session that serves every role (12h)
+  -v, --verbose          say where the credentials came from (never prints secrets)
+  --debug                show tracebacks
+"""
+HELP = f"""\
+usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
+       awsrun COMMAND-WORD ...   (awsrun help WORD, or --help after it)
+
+  exec                the same as plain awsrun, for a profile named like a word below
+  env                 print the variables, for eval, fish, PowerShell, cmd, .env, JSON
+  credential-process  the AWS credential_process JSON, for a profile in ~/.aws/config
+  list                every profile, its kind, source, region and cached time left
+  clear               remove cached credentials
+  completion          a bash, zsh or fish completion script
+
+  awsrun prodaccess -- terraform plan
+  awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
+  eval "$(awsrun env prodaccess)"  # the same variables, in this shell
+
+Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config and
+~/.aws/credentials): STS AssumeRole for role profiles, kept in a private cache until
+they are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
+
+options (before the profile):
+{_SERVER_OPTION}{_CREDENTIAL_OPTIONS}  -h, --help, --version
+
+{_ENVIRONMENT}exit status: the command's own; 125 awsrun failed; 126 not executable; 127 not found
+"""
+ACTION_HELP = {
+    "exec": f"""\
+usage: awsrun exec [OPTIONS] PROFILE [--] COMMAND [ARG...]
+
+  awsrun exec env -- make deploy   # for a profile named like a command word
+
+The explicit spelling of `awsrun PROFILE -- COMMAND`.
+
+options:
+{_SERVER_OPTION}{_CREDENTIAL_OPTIONS}
+{_ENVIRONMENT}""",
+    "env": f"""\
+usage: awsrun env [OPTIONS] [PROFILE] [--format sh|fish|powershell|cmd|dotenv|json]
+
+  eval "$(awsrun env prodaccess)"
+  awsrun env prodaccess --format fish | source
+  awsrun env prodaccess --format dotenv > .env && docker run --env-file .env IMAGE
+
+Prints the variables the command of `awsrun PROFILE --` would get, and unsets the ones
+it would not have. Nothing else goes to stdout.
+
+options:
+  --format FORMAT        sh (default; bash, zsh, dash), fish, powershell, cmd, dotenv, json
+{_CREDENTIAL_OPTIONS}
+{_ENVIRONMENT}""",
+    "credential-process": f"""\
+usage: awsrun credential-process [OPTIONS] PROFILE
+
+  [profile prod-cached]                                       # in ~/.aws/config
+  credential_process = awsrun credential-process prodaccess
+
+Prints the JSON of the AWS credential_process contract (Version 1), from awsrun's cache,
+so that any SDK or tool can use it. MFA prompts go to /dev/tty.
+
+options:
+{_CREDENTIAL_OPTIONS}
+{_ENVIRONMENT_READ}""",
+    "list": f"""\
+usage: awsrun list [--json | --names]
+
+  awsrun list
+  awsrun list --json | jq '.[] | select(.cached)'
+  awsrun list --names              # one name per line (the completion scripts use it)
+
+Every profile in the config files: its kind (role, static, sso, process, web-identity),
+what it chains from, its region, and how long its cached credentials have left.
+Reads the cache only: no STS call.
+
+options:
+  --json                 one JSON array, for scripts
+  --names                profile names only, one per line, without reading the cache
+
+{_ENVIRONMENT_READ}""",
+    "clear": """\
+usage: awsrun clear [--mfa] PROFILE [PROFILE...] | awsrun clear --all
+
+  awsrun clear prodaccess          # its cached credentials
+  awsrun clear --mfa prodaccess    # and the MFA session it uses
+  awsrun clear --all               # everything awsrun has cached
+
+Removes cached credentials from awsrun's own cache folder, and nothing else there,
+and says what it removed.
+
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
+""",
+    "completion": """\
+usage: awsrun completion bash|zsh|fish
+
+  source <(awsrun completion bash)         # in ~/.bashrc
+  source <(awsrun completion zsh)          # in ~/.zshrc
+  awsrun completion fish > ~/.config/fish/completions/awsrun.fish
+
+Prints a script that completes command words, options and profile names; the names
+come from `awsrun list --names`, which reads AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
+""",
+}
+
+
+__all__ = ["ACTION_HELP", "HELP"]
