@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench interop clean
+.PHONY: demo test lint bench interop regions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,15 @@ lint: $(STAMP)
 
 # Two workers, one per core: each starts its own moto server on a free loopback port.
 test: lint
+	tools/test-prerequisites.sh
 	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# The region list of `--region <TAB>`, from the installed botocore.
+regions: $(STAMP)
+	$(BIN)/python tools/generate_regions.py
 
 # Real clients (boto3, the AWS CLI v1 and v2, the JS and Go SDKs, Terraform) through
 # awsrun against moto; installs what it can (Debian's packages need root), skips the rest.

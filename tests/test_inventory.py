@@ -205,17 +205,24 @@ def test_clear_needs_profiles_or_all(home: Home) -> None:
     assert run_awsrun(["clear", "--all", "prod"], home.env).returncode == 125
 
 
-def complete(home: Home, words: list[str]) -> list[str]:
-    """What bash's completion offers for the last of `words`, from the generated script."""
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+def complete(home: Home, words: list[str], *, with_bash_completion: bool = False) -> list[str]:
+    """What bash's completion offers for the last of `words`, from the generated script;
+    with bash-completion loaded, and a command `fakecmd` that completes alpha and beta."""
     script = run_awsrun(["completion", "bash"], home.env).stdout
     line = " ".join(["awsrun", *words])
+    setup = f"source {BASH_COMPLETION}\n" if with_bash_completion else ""
     bash = (
-        f"{script}\nCOMP_WORDS=(awsrun {' '.join(words)}); COMP_CWORD={len(words)};"
-        f"COMP_LINE={line!r}; _awsrun; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        f"{setup}{script}\ncomplete -W 'alpha beta' fakecmd\n"
+        f"COMP_WORDS=(awsrun {' '.join(words)}); COMP_CWORD={len(words)};"
+        f"COMP_LINE={line!r}; COMP_POINT={len(line)}; _awsrun; "
+        "printf '%s\\n' \"${COMPREPLY[@]}\""
     )
     path = f"{awsrun_executable().rsplit('/', 1)[0]}:{home.env['PATH']}"
     shown = subprocess.run(
-        ["bash", "-c", bash],
+        ["bash", "--norc", "--noprofile", "-i", "-c", bash],
         env={**home.env, "PATH": path},
         capture_output=True,
         text=True,
@@ -231,6 +238,26 @@ def test_bash_completion_offers_profiles_words_and_options(home: Home) -> None:
     assert "--min-ttl" in complete(home, ["--m"])
     assert "--refresh" in complete(home, ["-v", "--r"])
     assert complete(home, ["completion", "f"]) == ["fish"]
+
+
+def test_bash_completion_offers_formats_regions_and_the_commands_own(home: Home) -> None:
+    assert complete(home, ["env", "prod", "--format", "p"]) == ["powershell"]
+    assert "eu-central-1" in complete(home, ["--region", "eu-c"])
+    assert "sh" in complete(home, ["prod", "--", "s"])  # command names after the profile
+
+
+@pytest.mark.skipif(
+    not Path(BASH_COMPLETION).exists(),
+    reason="bash-completion is not installed (make test installs it where it can)",
+)
+def test_bash_completion_hands_the_command_to_its_own_completion(home: Home) -> None:
+    cases = [
+        (["prod", "--", "fakecmd", "al"], ["alpha"]),
+        (["prod", "fakecmd", "be"], ["beta"]),
+        (["--", "fakecmd", ""], ["alpha", "beta"]),
+    ]
+    for words, expected in cases:
+        assert complete(home, words, with_bash_completion=True) == expected, words
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
@@ -261,3 +288,13 @@ def test_main_help_lists_the_environment(home: Home) -> None:
     for name in ("AWS_CONFIG_FILE", "AWSRUN_CACHE_DIR", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         assert name in shown
     assert len(shown.splitlines()) <= 40
+
+
+def test_the_region_list_offers_only_regions_botocore_knows() -> None:
+    # A newer botocore may know more (make regions adds them); it never knows fewer.
+    from generate_regions import known_regions
+
+    from awsrun.regions import REGIONS
+
+    assert "eu-central-1" in REGIONS
+    assert set(REGIONS) <= set(known_regions())

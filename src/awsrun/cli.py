@@ -334,7 +334,11 @@ def _run_completion(invocation: Invocation) -> int:
     if len(invocation.words) != 1 or invocation.words[0] not in shells:
         raise UsageError("awsrun completion takes one of bash, zsh, fish")
     flags = [name for name in _FLAG_OPTIONS if name.startswith("--") and name != "--names"]
-    script = completion_script(invocation.words[0], COMMAND_WORDS, flags, list(_VALUE_OPTIONS))
+    from awsrun.formats import FORMATS
+
+    script = completion_script(
+        invocation.words[0], COMMAND_WORDS, flags, list(_VALUE_OPTIONS), list(FORMATS)
+    )
     sys.stdout.write(script)
     return 0
 

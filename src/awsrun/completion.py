@@ -9,28 +9,47 @@ from collections.abc import Sequence
 _BASH = """\
 # awsrun completion for bash; for zsh it runs under bashcompinit.
 _awsrun() {
-    local cur=${COMP_WORDS[COMP_CWORD]} i word seen=""
+    local cur=${COMP_WORDS[COMP_CWORD]} i word seen="" start=""
+    case ${COMP_WORDS[COMP_CWORD-1]} in
+        --format) COMPREPLY=($(compgen -W "__FORMATS__" -- "$cur")); return ;;
+        --region) COMPREPLY=($(compgen -W "__REGIONS__" -- "$cur")); return ;;
+    esac
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         case " __VALUE_OPTIONS__ " in
             *" $word "*) ((i++)); continue ;;
         esac
         case $word in
-            --) [ -n "$seen" ] && break; seen=--; continue ;;
+            --) [ -z "$seen" ] || [ "$seen" = exec ] && start=$((i + 1)); break ;;
             -*) continue ;;
-            __WORDS_CASE__)
-                [ -z "$seen" ] && { seen=$word; continue; } ;;
         esac
-        seen=profile
+        if [ -z "$seen" ] && [[ " __WORDS__ " == *" $word "* ]]; then
+            seen=$word
+            continue
+        fi
+        # The profile: the command starts after it, and after a `--` that follows it.
+        if [ -z "$seen" ] || [ "$seen" = exec ]; then
+            start=$((i + 1))
+            [ "${COMP_WORDS[start]}" = -- ] && ((start < COMP_CWORD)) && ((start++))
+        fi
+        seen=${seen:-profile}
         break
     done
-    if [ "$seen" = profile ]; then
-        COMPREPLY=($(compgen -c -- "$cur"))
-    elif [[ $cur == -* ]]; then
+    if [ -n "$start" ]; then
+        # The command completes as it would on its own: `awsrun p -- aws s3 <TAB>`.
+        if declare -F _command_offset >/dev/null; then
+            _command_offset "$start"
+        elif ((start == COMP_CWORD)); then
+            COMPREPLY=($(compgen -c -- "$cur"))
+        fi
+        return
+    fi
+    if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "__OPTIONS__" -- "$cur"))
     elif [ "$seen" = completion ]; then
         COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
-    else
+    elif [ -z "$seen" ] || [ "$seen" = exec ] || [ "$seen" = env ] \\
+        || [ "$seen" = credential-process ] || [ "$seen" = clear ]; then
         [ -z "$seen" ] && COMPREPLY=($(compgen -W "__WORDS__" -- "$cur"))
         # Profile names are data from a file: never through compgen -W, which expands
         # each word again (a `$(...)` in a name would run).
@@ -56,29 +75,43 @@ _FISH = """\
 complete -c awsrun -f
 complete -c awsrun -n __fish_use_subcommand -a '__WORDS__' -d 'command word'
 complete -c awsrun -n __fish_use_subcommand -a '(awsrun list --names 2>/dev/null)' -d profile
+complete -c awsrun -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 __FISH_OPTIONS__
 """
 
 
 def completion_script(
-    shell: str, words: Sequence[str], flags: Sequence[str], value_options: Sequence[str]
+    shell: str,
+    words: Sequence[str],
+    flags: Sequence[str],
+    value_options: Sequence[str],
+    formats: Sequence[str],
 ) -> str:
-    """The script for `shell`, completing the command `words` and awsrun's options."""
-    options = " ".join(sorted([*flags, *value_options]))
+    """The script for `shell`, completing the command `words`, awsrun's options and the
+    values of --format and --region."""
+    from awsrun.regions import REGIONS
+
+    choices = {"--format": " ".join(formats), "--region": " ".join(REGIONS)}
     if shell == "fish":
-        lines = [
-            f"complete -c awsrun -l {option[2:]}" + (" -r" if option in value_options else "")
-            for option in sorted([*flags, *value_options])
-            if option.startswith("--")
-        ]
+        lines = []
+        for option in sorted([*flags, *value_options]):
+            if not option.startswith("--"):
+                continue
+            line = f"complete -c awsrun -l {option[2:]}"
+            if option in choices:
+                line += f" -x -a '{choices[option]}'"
+            elif option in value_options:
+                line += " -r"
+            lines.append(line)
         return _FISH.replace("__WORDS__", " ".join(words)).replace(
             "__FISH_OPTIONS__", "\n".join(lines)
         )
     template = _ZSH if shell == "zsh" else _BASH
     return (
         template.replace("__VALUE_OPTIONS__", " ".join(value_options))
-        .replace("__OPTIONS__", options)
-        .replace("__WORDS_CASE__", "|".join(words))
+        .replace("__OPTIONS__", " ".join(sorted([*flags, *value_options])))
+        .replace("__FORMATS__", choices["--format"])
+        .replace("__REGIONS__", choices["--region"])
         .replace("__WORDS__", " ".join(words))
     )
 
