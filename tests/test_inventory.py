@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -298,3 +300,66 @@ def test_the_region_list_offers_only_regions_botocore_knows() -> None:
 
     assert "eu-central-1" in REGIONS
     assert set(REGIONS) <= set(known_regions())
+
+
+def _shell_path(home: Home) -> dict[str, str]:
+    return {**home.env, "PATH": f"{awsrun_executable().rsplit('/', 1)[0]}:{home.env['PATH']}"}
+
+
+@pytest.mark.skipif(
+    shutil.which("zsh") is None, reason="zsh is not installed (make test installs it where it can)"
+)
+def test_zsh_completes_values_names_and_the_commands_own_words(home: Home) -> None:
+    import pexpect
+
+    zsh = pexpect.spawn("zsh", ["-f", "-i"], env=_shell_path(home), encoding="utf-8", timeout=20)
+    zsh.sendline(
+        "PS1='% '; autoload -U compinit && compinit -u; source <(awsrun completion zsh); "
+        "_fakecmd() { compadd alpha beta }; compdef _fakecmd fakecmd; echo RE''ADY"
+    )
+    zsh.expect("\nREADY\r\n")  # the output, not the echo of the line typed
+    cases = {
+        "awsrun prod -- fakecmd al": "awsrun prod -- fakecmd alpha",
+        "awsrun prod fakecmd be": "awsrun prod fakecmd beta",
+        "awsrun env prod --format powe": "awsrun env prod --format powershell",
+        "awsrun --region us-gov-w": "awsrun --region us-gov-west-1",
+        "awsrun sec": "awsrun second",
+    }
+    for typed, expected in cases.items():
+        # Complete, then put `echo ` before the line and run it: it prints the line.
+        zsh.send(typed + "\t")
+        zsh.send("\x01echo \r")
+        zsh.expect(r"\r\n(awsrun[^\r\n]*)\r\n")
+        assert zsh.match.group(1).rstrip() == expected, typed
+    zsh.sendline("exit")
+    zsh.expect(pexpect.EOF)
+
+
+@pytest.mark.skipif(
+    shutil.which("fish") is None,
+    reason="fish is not installed (make test installs it where it can)",
+)
+def test_fish_completes_values_names_and_the_commands_own_words(home: Home) -> None:
+    script = run_awsrun(["completion", "fish"], home.env).stdout
+    asked = {
+        "awsrun prod -- fakecmd al": ["alpha"],
+        "awsrun prod fakecmd be": ["beta"],
+        "awsrun env prod --format powe": ["powershell"],
+        "awsrun sec": ["second\tprofile"],
+        "awsrun completion z": ["zsh"],
+    }
+    commands = "; ".join(f"echo '#'; complete -C {shlex.quote(line)}" for line in asked)
+    fish = subprocess.run(
+        [
+            "fish",
+            "--no-config",
+            "-c",
+            f"{script}\ncomplete -c fakecmd -f -a 'alpha beta'\n{commands}",
+        ],
+        env=_shell_path(home),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers = [block.strip("\n").split("\n") for block in fish.stdout.split("#\n")[1:]]
+    assert dict(zip(asked, answers, strict=True)) == asked

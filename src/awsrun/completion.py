@@ -1,6 +1,7 @@
-"""`awsrun completion bash|zsh|fish`: scripts that complete command words, options and
-profile names. Profile names come from `awsrun list --names`, which reads the config files
-without boto3."""
+"""`awsrun completion bash|zsh|fish`: scripts that complete command words, options, their
+values and profile names, and hand the command after the profile to its own completion.
+Profile names come from `awsrun list --names`, which reads the config files without
+boto3."""
 
 from __future__ import annotations
 
@@ -62,19 +63,109 @@ _awsrun() {
 complete -o default -F _awsrun awsrun
 """
 
-_ZSH = (
-    """\
-# awsrun completion for zsh, through bash's completion function
-autoload -U +X bashcompinit && bashcompinit
+_ZSH = """\
+# awsrun completion for zsh (after compinit)
+_awsrun() {
+    local i word seen="" start=""
+    for ((i = 2; i < CURRENT; i++)); do
+        word=${words[i]}
+        case " __VALUE_OPTIONS__ " in
+            (*" $word "*) ((i++)); continue ;;
+        esac
+        case $word in
+            (--) [[ -z $seen || $seen == exec ]] && start=$((i + 1)); break ;;
+            (-*) continue ;;
+        esac
+        if [[ -z $seen && " __WORDS__ " == *" $word "* ]]; then
+            seen=$word
+            continue
+        fi
+        # The profile: the command starts after it, and after a `--` that follows it.
+        if [[ -z $seen || $seen == exec ]]; then
+            start=$((i + 1))
+            [[ ${words[start]} == -- ]] && ((start < CURRENT)) && ((start++))
+        fi
+        seen=${seen:-profile}
+        break
+    done
+    if [[ -n $start ]]; then
+        # The command completes as it would on its own: `awsrun p -- aws s3 <TAB>`.
+        shift $((start - 1)) words
+        ((CURRENT -= start - 1))
+        _normal
+        return
+    fi
+    case ${words[CURRENT-1]} in
+        (--format) compadd -- __FORMATS__; return ;;
+        (--region) compadd -- __REGIONS__; return ;;
+    esac
+    if [[ ${words[CURRENT]} == -* ]]; then
+        compadd -- __OPTIONS__
+    elif [[ $seen == completion ]]; then
+        compadd -- bash zsh fish
+    elif [[ -z $seen || $seen == (exec|env|credential-process|clear) ]]; then
+        [[ -z $seen ]] && compadd -- __WORDS__
+        # Profile names are data: compadd quotes them, nothing expands them again.
+        compadd -- ${(f)"$(awsrun list --names 2>/dev/null)"}
+    fi
+}
+compdef _awsrun awsrun
 """
-    + _BASH
-)
 
 _FISH = """\
 # awsrun completion for fish
+function __awsrun_command_start
+    # The position of the command's first word on the line, if a command has started.
+    set -l tokens (commandline -opc)
+    set -l seen ""
+    set -l i 2
+    while test $i -le (count $tokens)
+        set -l word $tokens[$i]
+        if contains -- $word __VALUE_OPTIONS__
+            set i (math $i + 2)
+            continue
+        end
+        if test "$word" = --
+            if test -z "$seen"; or test "$seen" = exec
+                echo (math $i + 1)
+            end
+            return
+        end
+        if string match -q -- '-*' $word
+            set i (math $i + 1)
+            continue
+        end
+        if test -z "$seen"; and contains -- $word __WORDS__
+            set seen $word
+            set i (math $i + 1)
+            continue
+        end
+        if test -z "$seen"; or test "$seen" = exec
+            set -l start (math $i + 1)
+            if test "$tokens[$start]" = --
+                set start (math $start + 1)
+            end
+            echo $start
+        end
+        return
+    end
+end
+function __awsrun_in_command
+    test -n "$(__awsrun_command_start)"
+end
+function __awsrun_at_word
+    not __awsrun_in_command; and __fish_use_subcommand
+end
+function __awsrun_complete_command
+    # The command completes as it would on its own: `awsrun p -- aws s3 <TAB>`.
+    set -l tokens (commandline -opc)
+    set -l start (__awsrun_command_start)
+    complete -C (string join -- ' ' (string escape -- $tokens[$start..-1]) (commandline -ct))
+end
 complete -c awsrun -f
-complete -c awsrun -n __fish_use_subcommand -a '__WORDS__' -d 'command word'
-complete -c awsrun -n __fish_use_subcommand -a '(awsrun list --names 2>/dev/null)' -d profile
+complete -c awsrun -n __awsrun_in_command -a '(__awsrun_complete_command)'
+complete -c awsrun -n __awsrun_at_word -a '__WORDS__' -d 'command word'
+complete -c awsrun -n __awsrun_at_word -a '(awsrun list --names 2>/dev/null)' -d profile
 complete -c awsrun -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 __FISH_OPTIONS__
 """
@@ -103,8 +194,10 @@ def completion_script(
             elif option in value_options:
                 line += " -r"
             lines.append(line)
-        return _FISH.replace("__WORDS__", " ".join(words)).replace(
-            "__FISH_OPTIONS__", "\n".join(lines)
+        return (
+            _FISH.replace("__WORDS__", " ".join(words))
+            .replace("__VALUE_OPTIONS__", " ".join(value_options))
+            .replace("__FISH_OPTIONS__", "\n".join(lines))
         )
     template = _ZSH if shell == "zsh" else _BASH
     return (
