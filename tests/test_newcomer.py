@@ -69,6 +69,8 @@ def test_a_credential_process_loop_is_caught_at_once_on_every_path(home: Home) -
 
         assert result.returncode == 125, args
         assert "credential_process loop: loop -> loop" in result.stderr
+    verbose = run_awsrun(["-v", "loop", "--", "true"], home.env)
+    assert "process profile 'loop': asking botocore's process provider" in verbose.stderr
 
 
 def test_a_nested_run_of_the_same_profile_is_no_loop(home: Home, sts: LocalSts) -> None:

@@ -178,11 +178,14 @@ class Broker:
             note = f"{kind} in the profile, used as they are"
             return _Step(f"keys of {root.profile!r}", None, lambda _: keys, note=note)
         if isinstance(root, Boto3Profile):
-            return _Step(
-                f"{root.kind} profile {root.profile!r}",
-                identity,
-                lambda _: self._sts().profile_credentials(root.profile, root.kind, self.region),
-            )
+
+            def from_botocore(_: Credentials | None) -> Credentials:
+                self._reporter.info(
+                    f"{root.kind} profile {root.profile!r}: asking botocore's {root.kind} provider"
+                )
+                return self._sts().profile_credentials(root.profile, root.kind, self.region)
+
+            return _Step(f"{root.kind} profile {root.profile!r}", identity, from_botocore)
         if root.source == "Environment":
             return _Step(
                 "keys in the environment",
