@@ -261,12 +261,12 @@ def _identities(stdout: str) -> list[dict[str, str]]:
     return found
 
 
-def run_cell(
-    scene: Scene, argv: list[str], extra: dict[str, str], role: str, answers: int
-) -> tuple[Outcome, str]:
-    """Run one command line; ok when it printed `answers` identities, all of them `role`."""
+def _run(
+    scene: Scene, argv: list[str], extra: dict[str, str]
+) -> subprocess.CompletedProcess[str] | None:
+    """One command line in the scene's environment; None when it did not end in time."""
     try:
-        done = subprocess.run(
+        return subprocess.run(
             argv,
             env={**scene.env, **extra},
             capture_output=True,
@@ -275,6 +275,15 @@ def run_cell(
             check=False,
         )
     except subprocess.TimeoutExpired:
+        return None
+
+
+def run_cell(
+    scene: Scene, argv: list[str], extra: dict[str, str], role: str, answers: int
+) -> tuple[Outcome, str]:
+    """Run one command line; ok when it printed `answers` identities, all of them `role`."""
+    done = _run(scene, argv, extra)
+    if done is None:
         return Outcome("FAIL", f"no answer in {CLIENT_TIMEOUT_SECONDS} s"), ""
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
@@ -308,16 +317,8 @@ def terraform_cell(scene: Scene, column: str, name: str) -> tuple[Outcome, str]:
     )
     argv, extra = command_line(scene, column, ["sh", "-c", script])
     before = len(scene.moto.requests())
-    try:
-        done = subprocess.run(
-            argv,
-            env={**scene.env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=CLIENT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+    done = _run(scene, argv, extra)
+    if done is None:
         return Outcome("FAIL", f"no answer in {CLIENT_TIMEOUT_SECONDS} s"), ""
     if done.returncode != 0:
         logs = [work / "apply.log", work / "init.log"]
