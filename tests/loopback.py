@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 
 class LoopbackSts:
@@ -49,7 +49,15 @@ class LoopbackSts:
         self._httpd.server_close()
 
 
-Server = TypeVar("Server", bound=LoopbackSts)
+class Serves(Protocol):
+    """A test server: an HTTP server on loopback, and a way to stop it."""
+
+    _httpd: ThreadingHTTPServer
+
+    def close(self) -> None: ...
+
+
+Server = TypeVar("Server", bound=Serves)
 
 
 @contextmanager

@@ -47,8 +47,8 @@ class Options:
     """What the command line asks of the credentials."""
 
     __slots__ = (
-        "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh", "region",
-        "session_name",
+        "browser", "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh",
+        "region", "session_name",
     )  # fmt: skip
 
     def __init__(
@@ -62,6 +62,7 @@ class Options:
         mfa_code: str | None = None,
         mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+        browser: bool = True,
     ) -> None:
         self.min_ttl = min_ttl
         self.refresh = refresh
@@ -72,6 +73,8 @@ class Options:
         self.mfa_code = mfa_code
         self.mfa_duration = mfa_duration
         self.lock_timeout = lock_timeout
+        # An SSO sign-in opens the browser (False: --no-browser; the URL is on the terminal).
+        self.browser = browser
 
     def for_later_refreshes(self) -> Options:
         """The same, for the refreshes of a long run: a typed MFA code has been used up,
@@ -83,6 +86,7 @@ class Options:
             region=self.region,
             mfa_duration=self.mfa_duration,
             lock_timeout=self.lock_timeout,
+            browser=self.browser,
         )
 
     def __repr__(self) -> str:  # no MFA code
@@ -90,7 +94,7 @@ class Options:
 
 
 class _Step:
-    __slots__ = ("fetch", "identity", "label", "note", "renewed_by_refresh")
+    __slots__ = ("fetch", "identity", "label", "note", "renewed_by_refresh", "slow_because")
 
     def __init__(
         self,
@@ -104,9 +108,12 @@ class _Step:
         renewed_by_refresh: bool = True,
         # What -v says of a step that is not cached.
         note: str = "",
+        # Why another run may hold this step's lock for long, for the line a waiter says.
+        slow_because: str = "an MFA prompt in another terminal?",
     ) -> None:
         self.label = label
         self.note = note
+        self.slow_because = slow_because
         self.identity = identity
         self.fetch = fetch
         self.renewed_by_refresh = renewed_by_refresh
@@ -180,12 +187,19 @@ class Broker:
         if isinstance(root, Boto3Profile):
 
             def from_botocore(_: Credentials | None) -> Credentials:
+                if root.kind == "sso":
+                    self._signed_in(root)
                 self._reporter.info(
                     f"{root.kind} profile {root.profile!r}: asking botocore's {root.kind} provider"
                 )
                 return self._sts().profile_credentials(root.profile, root.kind, self.region)
 
-            return _Step(f"{root.kind} profile {root.profile!r}", identity, from_botocore)
+            return _Step(
+                f"{root.kind} profile {root.profile!r}",
+                identity,
+                from_botocore,
+                slow_because="a sign-in in another terminal?",
+            )
         if root.source == "Environment":
             return _Step(
                 "keys in the environment",
@@ -243,8 +257,7 @@ class Broker:
             holder = "another awsrun" + (f" (pid {pid})" if pid else "")
             self._reporter.warn(
                 f"waiting for {holder} fetching {step.label} for up to "
-                f"{format_duration(self._options.lock_timeout)}: an MFA prompt in another "
-                "terminal?"
+                f"{format_duration(self._options.lock_timeout)}: {step.slow_because}"
             )
 
         with cache.lock(key, self._options.lock_timeout, stored_by_holder, waiting) as held:
@@ -321,6 +334,29 @@ class Broker:
                 reporter=self._reporter,
             )
         return self._sts_client
+
+    def _signed_in(self, root: Boto3Profile) -> None:
+        """A usable IAM Identity Center token for an SSO root, signing in if need be."""
+        from awsrun import sso
+
+        files = self._chain.files
+        session = sso.session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+        options = self._options
+        if self._cache is None:
+            if not sso.usable_without_sign_in(session, self._now()):
+                sso.sign_in(
+                    session, self._chain.profile, browser=options.browser, reporter=self._reporter
+                )
+            return
+        sso.ensure_signed_in(
+            session,
+            self._chain.profile,
+            cache=self._cache,
+            lock_timeout=options.lock_timeout,
+            browser=options.browser,
+            reporter=self._reporter,
+            now=self._now,
+        )
 
     def _environment_keys(self, root: CredentialSource) -> Credentials:
         access_key_id = self._environ.get("AWS_ACCESS_KEY_ID")

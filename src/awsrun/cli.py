@@ -44,8 +44,9 @@ _FLAG_OPTIONS = {
     "--mfa": "mfa",
     "--names": "names",
     "--server": "server",
+    "--no-browser": "no_browser",
 }
-COMMAND_WORDS = ("exec", "env", "credential-process", "list", "clear", "completion")
+COMMAND_WORDS = ("exec", "env", "credential-process", "list", "clear", "login", "completion")
 # Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
 # already being resolved this way and stops a loop instead of recursing.
 RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
@@ -144,7 +145,7 @@ def _refuse_awsrun_option(rest: Sequence[str], profile: str) -> None:
 def _profile_choice(invocation: Invocation, environ: Mapping[str, str]) -> Choice:
     from awsrun.choice import choose_profile
 
-    if invocation.action in ("env", "credential-process"):
+    if invocation.action in ("env", "credential-process", "login"):
         if len(invocation.words) > 1:
             raise UsageError(
                 f"awsrun {invocation.action} takes one profile and runs no command: "
@@ -186,6 +187,7 @@ def _credential_options(invocation: Invocation, environ: Mapping[str, str]) -> O
         region=values.get("region"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
+        browser="no_browser" not in invocation.flags,
         **durations,
     )
 
@@ -327,6 +329,19 @@ def _run_inventory(invocation: Invocation, environ: Mapping[str, str], reporter:
     return inventory.run_clear(environ, reporter, invocation.words, invocation.flags)
 
 
+def _run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+    """awsrun login PROFILE: sign in to the profile's IAM Identity Center session now."""
+    from awsrun.profiles import load_config_files
+    from awsrun.sso import login
+
+    if len(invocation.words) != 1:
+        raise UsageError("awsrun login takes one profile: awsrun login PROFILE")
+    choice = _profile_choice(invocation, environ)
+    chain = _resolve(choice, invocation, load_config_files(environ))
+    sys.stdout.write(login(chain, browser="no_browser" not in invocation.flags, reporter=reporter))
+    return 0
+
+
 def _run_completion(invocation: Invocation) -> int:
     from awsrun.completion import completion_script
 
@@ -366,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_inventory(invocation, os.environ, reporter)
         if invocation.action == "completion":
             return _run_completion(invocation)
+        if invocation.action == "login":
+            return _run_login(invocation, os.environ, reporter)
         return _run_with_credentials(invocation, os.environ, reporter)
     except AwsrunError as error:
         if debug:

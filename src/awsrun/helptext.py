@@ -23,8 +23,7 @@ _CREDENTIAL_OPTIONS = """\
   --min-ttl DURATION     use cached credentials only with this much time left (15m)
   --refresh              renew every role of the chain (a cached MFA session is kept)
   --duration DURATION    session length of the profile's role session (e.g. 2h, 90m, 3600)
-  --region REGION        the region of the STS calls and the command's AWS_REGION /
-                         AWS_DEFAULT_REGION (else AWS_DEFAULT_REGION, else the profile's)
+  --region REGION        region of STS and the command (else AWS_DEFAULT_REGION, profile's)
   --session-name NAME    RoleSessionName of the profile's role session
   --mfa-code CODE        the MFA code, instead of mfa_process or a prompt on the terminal
   --mfa-duration DURATION  length of the MFA session that serves every role (12h)
@@ -40,6 +39,7 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   credential-process  the AWS credential_process JSON, for a profile in ~/.aws/config
   list                every profile, its kind, source, region and cached time left
   clear               remove cached credentials
+  login               sign in to a profile's IAM Identity Center (SSO) session now
   completion          a bash, zsh or fish completion script
 
   awsrun prodaccess -- terraform plan
@@ -120,6 +120,18 @@ and says what it removed.
 
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
 """,
+    "login": f"""\
+usage: awsrun login [--no-browser] PROFILE
+
+  awsrun login sso-dev
+
+Signs in to the IAM Identity Center session of PROFILE (or of the SSO profile its chain
+starts from) with the device flow: the URL and code on the terminal, the browser opened
+unless --no-browser (BROWSER is honoured). The token goes where the AWS CLI v2 and the
+SDKs read it (~/.aws/sso/cache), so they need no second sign-in. A token still good is
+kept. Any run that needs a sign-in does the same by itself when it has a terminal.
+
+{_ENVIRONMENT_READ}""",
     "completion": """\
 usage: awsrun completion bash|zsh|fish
 

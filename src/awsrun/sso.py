@@ -1,0 +1,384 @@
+"""IAM Identity Center sign-in: the OAuth device authorization flow of the `sso-oidc` API,
+through botocore's own client, and the token store the AWS CLI v2 and the SDKs share.
+
+A token lives in `~/.aws/sso/cache/<sha1>.json`, the SHA-1 of the `sso-session` name (or of
+the start URL for a legacy profile), with the AWS CLI v2's field names. awsrun reads and
+writes that file, so one sign-in serves awsrun, `aws`, boto3 and Terraform alike. Role
+credentials are still asked of botocore's SSO provider, which reads the same file (and
+refreshes the token with its refresh token, as it does for the CLI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from awsrun.errors import ConfigError, StsError
+from awsrun.report import Reporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from awsrun.profiles import Chain
+
+_DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_CLIENT_NAME = "awsrun"
+# botocore refreshes a token with its refresh token within this margin of its expiry.
+_USABLE_MARGIN_SECONDS = 60
+# RFC 8628: on slow_down, poll 5 seconds less often from then on.
+_SLOW_DOWN_SECONDS = 5
+
+
+class SsoSession:
+    """Where a profile signs in: an `[sso-session NAME]` section, or a legacy profile's own
+    `sso_start_url` and `sso_region`."""
+
+    __slots__ = ("name", "region", "scopes", "start_url")
+
+    def __init__(self, name: str | None, start_url: str, region: str, scopes: str) -> None:
+        self.name = name
+        self.start_url = start_url
+        self.region = region
+        self.scopes = scopes
+
+    @property
+    def label(self) -> str:
+        return f"SSO session {self.name!r}" if self.name else f"SSO start URL {self.start_url}"
+
+    @property
+    def cache_path(self) -> str:
+        key = hashlib.sha1(  # noqa: S324 - a file name the AWS CLI chose, not security
+            (self.name or self.start_url).encode()
+        ).hexdigest()
+        return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache", f"{key}.json")
+
+
+def session_of(
+    profile: str,
+    settings: Mapping[str, str],
+    sessions: Mapping[str, Mapping[str, str]],
+) -> SsoSession:
+    """The sign-in that `profile` needs, as botocore's SSO provider reads it."""
+    name = settings.get("sso_session")
+    if name is not None:
+        section = sessions.get(name)
+        if section is None:
+            raise ConfigError(
+                f"profile {profile!r} names sso_session {name!r}, but the config file has "
+                f"no [sso-session {name}] section"
+            )
+        values = section
+    else:
+        values = settings
+    missing = [key for key in ("sso_start_url", "sso_region") if not values.get(key)]
+    if missing:
+        where = f"[sso-session {name}]" if name else f"profile {profile!r}"
+        raise ConfigError(f"{where} has no {' or '.join(missing)}: add it to sign in")
+    return SsoSession(
+        name,
+        values["sso_start_url"],
+        values["sso_region"],
+        values.get("sso_registration_scopes", "sso:account:access"),
+    )
+
+
+def read_token(session: SsoSession) -> dict[str, Any] | None:
+    try:
+        with open(session.cache_path, encoding="utf-8") as handle:
+            token = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return token if isinstance(token, dict) else None
+
+
+def seconds_left(token: Mapping[str, Any] | None, now: float) -> float | None:
+    """How long the token's access token lasts; None when there is none to read."""
+    if not token or not isinstance(token.get("expiresAt"), str):
+        return None
+    try:
+        expires = datetime.fromisoformat(token["expiresAt"].replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)
+    return expires.timestamp() - now
+
+
+def usable_without_sign_in(session: SsoSession, now: float) -> bool:
+    """The token is valid, or botocore can refresh it (a session-style token with a refresh
+    token and a registration that has not expired)."""
+    token = read_token(session)
+    left = seconds_left(token, now)
+    if left is None:
+        return False
+    if left > _USABLE_MARGIN_SECONDS:
+        return True
+    assert token is not None
+    registration_left = seconds_left({"expiresAt": token.get("registrationExpiresAt")}, now)
+    return bool(
+        session.name and token.get("refreshToken") and registration_left and registration_left > 0
+    )
+
+
+def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
+    """Write the token where the AWS CLI v2 and the SDKs look: 0600, atomically."""
+    import tempfile
+
+    path = session.cache_path
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".awsrun-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(dict(token), out)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp)))
+
+
+class DeviceSignIn:
+    """The device authorization flow for one session, shown on the terminal `show` writes
+    to, with the browser opened by `open_url` (webbrowser, so BROWSER is honoured)."""
+
+    def __init__(
+        self,
+        session: SsoSession,
+        *,
+        show: Callable[[str], None],
+        open_url: Callable[[str], bool] | None,
+        reporter: Reporter,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._session = session
+        self._show = show
+        self._open_url = open_url
+        self._reporter = reporter
+        self._sleep = sleep
+        self._now = now
+
+    def run(self) -> dict[str, Any]:
+        """Sign in, store the token, and return it."""
+        import botocore.session
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        session = self._session
+        oidc = botocore.session.Session()
+        client: Any = oidc.create_client("sso-oidc", region_name=session.region)
+        try:
+            registration = self._registration(client)
+            started = client.start_device_authorization(
+                clientId=registration["clientId"],
+                clientSecret=registration["clientSecret"],
+                startUrl=session.start_url,
+            )
+            self._invite(started)
+            created = self._poll(client, registration, started)
+        except ClientError as error:
+            raise StsError(_sign_in_error(session, error)) from None
+        except BotoCoreError as error:
+            raise StsError(
+                f"cannot sign in to {session.label}: {error}; check its sso_region "
+                f"({session.region}) and sso_start_url"
+            ) from None
+        token = {
+            "startUrl": session.start_url,
+            "region": session.region,
+            "accessToken": created["accessToken"],
+            "expiresAt": _iso(self._now() + int(created["expiresIn"])),
+            **registration,
+        }
+        if created.get("refreshToken"):
+            token["refreshToken"] = created["refreshToken"]
+        write_token(session, token)
+        return token
+
+    def _registration(self, client: Any) -> dict[str, str]:
+        """The client registration: the stored one while it is valid, else a new one."""
+        stored = read_token(self._session) or {}
+        left = seconds_left({"expiresAt": stored.get("registrationExpiresAt")}, self._now())
+        if stored.get("clientId") and stored.get("clientSecret") and left and left > 3600:
+            return {
+                "clientId": stored["clientId"],
+                "clientSecret": stored["clientSecret"],
+                "registrationExpiresAt": stored["registrationExpiresAt"],
+            }
+        arguments: dict[str, Any] = {"clientName": _CLIENT_NAME, "clientType": "public"}
+        if self._session.name:  # a session-style sign-in can be refreshed
+            arguments["scopes"] = self._session.scopes.replace(",", " ").split()
+            arguments["grantTypes"] = [_DEVICE_GRANT, "refresh_token"]
+        registered = client.register_client(**arguments)
+        return {
+            "clientId": registered["clientId"],
+            "clientSecret": registered["clientSecret"],
+            "registrationExpiresAt": _iso(registered["clientSecretExpiresAt"]),
+        }
+
+    def _invite(self, started: Mapping[str, Any]) -> None:
+        url = started.get("verificationUriComplete") or started["verificationUri"]
+        self._show(
+            f"awsrun: sign in to {self._session.label}: open {started['verificationUri']} "
+            f"and enter the code {started['userCode']}\n"
+        )
+        if self._open_url is not None and self._open_url(url):
+            self._show("awsrun: opened your browser; waiting for you to approve there\n")
+
+    def _poll(
+        self, client: Any, registration: Mapping[str, str], started: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        interval = float(started.get("interval") or 5)
+        deadline = self._now() + float(started.get("expiresIn") or 600)
+        while True:
+            self._sleep(interval)
+            try:
+                created: dict[str, Any] = client.create_token(
+                    grantType=_DEVICE_GRANT,
+                    deviceCode=started["deviceCode"],
+                    clientId=registration["clientId"],
+                    clientSecret=registration["clientSecret"],
+                )
+                return created
+            except client.exceptions.AuthorizationPendingException:
+                pass
+            except client.exceptions.SlowDownException:
+                interval += _SLOW_DOWN_SECONDS
+            if self._now() >= deadline:
+                raise StsError(
+                    f"the sign-in code for {self._session.label} expired before it was "
+                    "approved: run the command again"
+                )
+
+
+def _sign_in_error(session: SsoSession, error: Any) -> str:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "AccessDeniedException":
+        return f"the sign-in to {session.label} was denied in the browser"
+    if code == "ExpiredTokenException":
+        return f"the sign-in code for {session.label} expired: run the command again"
+    if code in ("InvalidRequestException", "InvalidClientException", "UnauthorizedClientException"):
+        return (
+            f"{session.label} refused the sign-in ({code}); check its sso_start_url "
+            f"({session.start_url}) and sso_region ({session.region})"
+        )
+    return f"signing in to {session.label} failed: {code or 'an error'}"
+
+
+def ensure_signed_in(
+    session: SsoSession,
+    profile: str,
+    *,
+    cache: Any,
+    lock_timeout: float,
+    browser: bool,
+    reporter: Reporter,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """A usable token for `session`: the stored one, else one sign-in for all the runs
+    that need it at once (the others wait under the session's lock and take its token)."""
+    if usable_without_sign_in(session, now()):
+        return
+    key = hashlib.sha256(f"sso-session:{session.cache_path}".encode()).hexdigest()
+
+    def signed_in_by_holder() -> bool:
+        return usable_without_sign_in(session, now())
+
+    def waiting(pid: int | None) -> None:
+        holder = "another awsrun" + (f" (pid {pid})" if pid else "")
+        reporter.warn(f"waiting for a sign-in to {session.label} in progress in {holder}")
+
+    with cache.lock(key, lock_timeout, signed_in_by_holder, waiting) as held:
+        if not held or signed_in_by_holder():
+            return
+        sign_in(session, profile, browser=browser, reporter=reporter, now=now)
+
+
+def sign_in(
+    session: SsoSession,
+    profile: str,
+    *,
+    browser: bool,
+    reporter: Reporter,
+    now: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """The device flow on this terminal; with none, one line that says where to run it."""
+    try:
+        tty = os.open("/dev/tty", os.O_WRONLY | os.O_NOCTTY)
+    except OSError:
+        raise ConfigError(
+            f"{session.label} needs a sign-in: run 'awsrun login {profile}' in a terminal"
+        ) from None
+
+    def show(text: str) -> None:
+        os.write(tty, text.encode())
+
+    try:
+        flow = DeviceSignIn(
+            session,
+            show=show,
+            open_url=_browser_opener() if browser else None,
+            reporter=reporter,
+            now=now,
+        )
+        return flow.run()
+    finally:
+        os.close(tty)
+
+
+def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
+    """`awsrun login PROFILE`: sign in now, unless the stored token is still good; the
+    line that says until when it is."""
+    from awsrun.profiles import Boto3Profile
+
+    root = chain.root
+    if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+        raise ConfigError(
+            f"profile {chain.profile!r} does not sign in through IAM Identity Center "
+            "(no sso_session or sso_start_url in it or in its source profiles)"
+        )
+    files = chain.files
+    session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+    token = read_token(session)
+    left = seconds_left(token, time.time())
+    if left is None or left <= _USABLE_MARGIN_SECONDS:
+        token = sign_in(session, chain.profile, browser=browser, reporter=reporter)
+        left = seconds_left(token, time.time())
+    assert left is not None  # a token just written has its expiry
+    until = time.strftime("%H:%M", time.localtime(time.time() + left))
+    return f"signed in to {session.label} until {until}\n"
+
+
+def _browser_opener() -> Callable[[str], bool] | None:
+    """webbrowser.open (which honours BROWSER), where a browser can be shown."""
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform == "linux" and no_display and not os.environ.get("BROWSER"):
+        return None  # a server or a container: the URL and code are on the terminal
+    import webbrowser
+
+    return webbrowser.open
+
+
+__all__ = [
+    "DeviceSignIn",
+    "SsoSession",
+    "ensure_signed_in",
+    "login",
+    "read_token",
+    "seconds_left",
+    "session_of",
+    "sign_in",
+    "usable_without_sign_in",
+    "write_token",
+]

@@ -1,0 +1,159 @@
+"""IAM Identity Center on 127.0.0.1, for the tests moto cannot serve: the `sso-oidc` device
+flow (RegisterClient, StartDeviceAuthorization, CreateToken) and the portal's
+GetRoleCredentials, as botocore's clients call them (restJson).
+
+The user approves a device code by opening its verification URL, as a browser would.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from loopback import serving
+
+ACCOUNT = "123456789012"
+
+
+class FakeIdentityCenter:
+    def __init__(self) -> None:
+        self.registrations = 0
+        self.authorizations = 0
+        self.role_credentials: list[tuple[str, str]] = []  # (account, role) asked for
+        self.approved: set[str] = set()
+        self.denied: set[str] = set()
+        self.slow_down_once = False
+        self.assigned_roles = {"Developer"}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, body: dict[str, Any], error: str = "") -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                if error:
+                    self.send_header("x-amzn-ErrorType", error)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                self._reply(*server.post(self.path, request))
+
+            def do_GET(self) -> None:
+                parsed = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(parsed.query))
+                token = self.headers.get("x-amz-sso_bearer_token", "")
+                self._reply(*server.get(parsed.path, query, token))
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def post(self, path: str, request: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        with self._lock:
+            if path == "/client/register":
+                self.registrations += 1
+                return (
+                    200,
+                    {
+                        "clientId": f"client-{self.registrations}",
+                        "clientSecret": f"client-secret-{self.registrations}",
+                        "clientIdIssuedAt": int(time.time()),
+                        "clientSecretExpiresAt": int(time.time()) + 90 * 86400,
+                    },
+                    "",
+                )
+            if path == "/device_authorization":
+                self.authorizations += 1
+                code = f"device-{self.authorizations}"
+                return (
+                    200,
+                    {
+                        "deviceCode": code,
+                        "userCode": f"ABCD-{self.authorizations:04d}",
+                        "verificationUri": f"{self.endpoint}/verify",
+                        "verificationUriComplete": f"{self.endpoint}/verify?code={code}",
+                        "expiresIn": 600,
+                        "interval": 1,
+                    },
+                    "",
+                )
+            if path == "/token":
+                code = request.get("deviceCode", "")
+                if code in self.denied:
+                    return 400, {"error": "access_denied"}, "AccessDeniedException"
+                if code not in self.approved:
+                    return 400, {"error": "authorization_pending"}, "AuthorizationPendingException"
+                if self.slow_down_once:
+                    self.slow_down_once = False
+                    return 400, {"error": "slow_down"}, "SlowDownException"
+                return (
+                    200,
+                    {
+                        "accessToken": f"sso-access-token-{code}",
+                        "tokenType": "Bearer",
+                        "expiresIn": 8 * 3600,
+                        "refreshToken": f"sso-refresh-token-{code}",
+                    },
+                    "",
+                )
+        return 404, {"message": "no such path"}, "ResourceNotFoundException"
+
+    def get(self, path: str, query: dict[str, str], token: str) -> tuple[int, dict[str, Any], str]:
+        if path == "/verify":  # the browser
+            code = query.get("code", "")
+            with self._lock:
+                if code.startswith("deny-"):
+                    self.denied.add(code.removeprefix("deny-"))
+                else:
+                    self.approved.add(code)
+            return 200, {"approved": code}, ""
+        if path == "/federation/credentials":
+            if not token.startswith("sso-access-token-"):
+                return (
+                    401,
+                    {"message": "Session token not found or invalid"},
+                    "UnauthorizedException",
+                )
+            role, account = query.get("role_name", ""), query.get("account_id", "")
+            if role not in self.assigned_roles:
+                return 403, {"message": "No access"}, "ForbiddenException"
+            with self._lock:
+                self.role_credentials.append((account, role))
+                serial = len(self.role_credentials)
+            return (
+                200,
+                {
+                    "roleCredentials": {
+                        "accessKeyId": f"ASIASSO{serial:013d}",
+                        "secretAccessKey": f"ssoSECRET{serial:031d}",
+                        "sessionToken": f"ssoTOKEN{serial}",
+                        "expiration": int((time.time() + 3600) * 1000),
+                    }
+                },
+                "",
+            )
+        return 404, {"message": "no such path"}, "ResourceNotFoundException"
+
+
+def identity_center() -> AbstractContextManager[FakeIdentityCenter]:
+    return serving(FakeIdentityCenter())

@@ -1,0 +1,195 @@
+"""IAM Identity Center: a sign-in on demand through the device flow, in the token store the
+AWS CLI v2 and the SDKs share, one sign-in for many parallel runs, and a clear line where
+nobody can sign in. Against a fake Identity Center on 127.0.0.1 (tests/fakesso.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import Home, awsrun_executable, role_arn, run_awsrun
+from fakesso import FakeIdentityCenter, identity_center
+from localsts import LocalSts
+
+SSO_CONFIG = """
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile sso-dev]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = Developer
+region = eu-west-1
+
+[profile sso-admin]
+role_arn = {admin}
+source_profile = sso-dev
+"""
+SHOW_KEY = ["sh", "-c", 'echo "KEY=$AWS_ACCESS_KEY_ID"']
+
+
+@pytest.fixture
+def idc(home: Home, tmp_path: Path) -> Iterator[FakeIdentityCenter]:
+    with identity_center() as fake:
+        home.write_config(home.config.read_text() + SSO_CONFIG.format(admin=role_arn("Admin")))
+        # The browser: a program that opens the URL it is given, as a user approving would.
+        browser = tmp_path / "browser"
+        browser.write_text(
+            f"#!{sys.executable}\nimport sys, urllib.request\n"
+            "urllib.request.urlopen(sys.argv[1], timeout=10).read()\n"
+        )
+        browser.chmod(0o755)
+        home.env.update(
+            {
+                "AWS_ENDPOINT_URL_SSO_OIDC": fake.endpoint,
+                "AWS_ENDPOINT_URL_SSO": fake.endpoint,
+                "BROWSER": f"{browser} %s",
+            }
+        )
+        yield fake
+
+
+def token_file(home: Home, name: str) -> Path:
+    digest = hashlib.sha1(name.encode()).hexdigest()  # noqa: S324 - the AWS CLI's file name
+    return home.path / ".aws" / "sso" / "cache" / f"{digest}.json"
+
+
+def in_terminal(home: Home, args: list[str]) -> pexpect.spawn:
+    return pexpect.spawn(awsrun_executable(), args, env=home.env, encoding="utf-8", timeout=60)
+
+
+def test_a_sign_in_on_demand_lands_in_the_shared_token_store(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    session = in_terminal(home, ["sso-dev", "--", *SHOW_KEY])
+    session.expect(r"sign in to SSO session 'corp': open \S+/verify and enter the code ABCD-0001")
+    session.expect(r"KEY=(ASIASSO\w+)")
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    path = token_file(home, "corp")
+    token = json.loads(path.read_text())
+    assert {"startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret",
+            "registrationExpiresAt", "refreshToken"} <= set(token)  # fmt: skip
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert (idc.registrations, idc.authorizations) == (1, 1)
+    # boto3 on its own takes the same token: no second sign-in for the SDKs.
+    boto3_key = subprocess.run(
+        [sys.executable, "-c", "import boto3; print(boto3.Session(profile_name='sso-dev')"
+         ".get_credentials().get_frozen_credentials().access_key)"],
+        env=home.env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert boto3_key.stdout.startswith("ASIASSO")
+    # A later run, with no terminal at all, uses the stored token.
+    again = run_awsrun(["clear", "sso-dev"], home.env)
+    assert again.returncode == 0
+    later = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
+    assert later.returncode == 0, later.stderr
+    assert idc.authorizations == 1
+
+
+def test_no_terminal_and_no_token_fails_at_once_with_the_next_step(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    result = run_awsrun(["sso-dev", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert result.stderr == (
+        "awsrun: SSO session 'corp' needs a sign-in: run 'awsrun login sso-dev' in a terminal\n"
+    )
+    assert idc.authorizations == 0
+
+
+def test_a_role_with_an_sso_source_is_assumed_with_the_sso_credentials(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    session = in_terminal(home, ["sso-admin", "--", *SHOW_KEY])
+    session.expect(r"KEY=(\w+)")
+    key = session.match.group(1)
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    assigned = sts.assumed_roles()
+    assert [str(call["arn"]).split("/")[1] for call in assigned] == ["Admin"]
+    assert key == assigned[0]["access_key_id"]
+    assert idc.role_credentials == [("123456789012", "Developer")]
+
+
+def test_a_denied_sign_in_is_one_line(home: Home, idc: FakeIdentityCenter, tmp_path: Path) -> None:
+    denier = tmp_path / "denier"
+    denier.write_text(
+        f"#!{sys.executable}\nimport sys, urllib.request\n"
+        "url = sys.argv[1].replace('code=', 'code=deny-')\n"
+        "urllib.request.urlopen(url, timeout=10).read()\n"
+    )
+    denier.chmod(0o755)
+    home.env["BROWSER"] = f"{denier} %s"
+    session = in_terminal(home, ["sso-dev", "--", "true"])
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 125
+    assert "the sign-in to SSO session 'corp' was denied in the browser" in session.before
+    assert "Traceback" not in session.before
+
+
+def test_one_sign_in_serves_many_parallel_runs(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    home.env["BROWSER"] = "true %s"  # a browser that shows the page; nobody approves yet
+    signing = in_terminal(home, ["sso-dev", "--", *SHOW_KEY])
+    signing.expect("enter the code ABCD-0001")
+    env = {**home.env, "AWSRUN_LOCK_TIMEOUT": "60"}
+    waiters = [
+        subprocess.Popen(
+            [awsrun_executable(), "sso-dev", "--", *SHOW_KEY],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # no terminal: they cannot sign in themselves
+        )
+        for _ in range(4)
+    ]
+    for waiter in waiters:  # each says what it waits for before the approval comes
+        assert waiter.stderr is not None
+        assert "a sign-in in another terminal?" in waiter.stderr.readline()
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+    signing.expect(pexpect.EOF)
+    signing.close()
+    finished = [waiter.communicate(timeout=60) for waiter in waiters]
+
+    assert signing.exitstatus == 0
+    assert [waiter.returncode for waiter in waiters] == [0] * 4
+    assert all(out.startswith("KEY=ASIASSO") for out, _ in finished)
+    assert (idc.authorizations, len(idc.role_credentials)) == (1, 1)
+
+
+def test_login_signs_in_ahead_and_keeps_a_token_still_good(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(r"signed in to SSO session 'corp' until \d\d:\d\d")
+    session.expect(pexpect.EOF)
+    session.close()
+    again = run_awsrun(["login", "sso-dev"], home.env)  # no terminal needed: still good
+    not_sso = run_awsrun(["login", "prod"], home.env)
+
+    assert session.exitstatus == 0
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("signed in to SSO session 'corp' until ")
+    assert idc.authorizations == 1
+    assert not_sso.returncode == 125
+    assert "does not sign in through IAM Identity Center" in not_sso.stderr
