@@ -29,6 +29,7 @@ class FakeIdentityCenter:
         self.denied: set[str] = set()
         self.slow_down_once = False
         self.assigned_roles = {"Developer"}
+        self.logouts = 0
         self._lock = threading.Lock()
         server = self
 
@@ -116,6 +117,9 @@ class FakeIdentityCenter:
                     },
                     "",
                 )
+            if path == "/logout":
+                self.logouts += 1
+                return 200, {}, ""
         return 404, {"message": "no such path"}, "ResourceNotFoundException"
 
     def get(self, path: str, query: dict[str, str], token: str) -> tuple[int, dict[str, Any], str]:

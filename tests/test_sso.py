@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -193,3 +194,44 @@ def test_login_signs_in_ahead_and_keeps_a_token_still_good(
     assert idc.authorizations == 1
     assert not_sso.returncode == 125
     assert "does not sign in through IAM Identity Center" in not_sso.stderr
+
+
+def test_list_shows_each_sso_session_and_its_tokens_time_left(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    before = run_awsrun(["list"], home.env)
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(pexpect.EOF)
+    session.close()
+    after = run_awsrun(["list"], home.env)
+    rows = {
+        row["profile"]: row for row in json.loads(run_awsrun(["list", "--json"], home.env).stdout)
+    }
+
+    assert re.search(r"\ncorp +not signed in \(awsrun login\)\n", before.stdout), before.stdout
+    assert re.search(r"corp +7h5\dm left", after.stdout), after.stdout
+    assert rows["sso-dev"]["sso_session"] == rows["sso-admin"]["sso_session"] == "corp"
+    assert 7 * 3600 < int(rows["sso-dev"]["sso_token_seconds_left"]) <= 8 * 3600
+    assert rows["prod"]["sso_session"] is None
+
+
+def test_logout_signs_out_and_removes_the_shared_token_and_awsruns_entries(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    session = in_terminal(home, ["sso-dev", "--", "true"])
+    session.expect(pexpect.EOF)
+    session.close()
+    assert token_file(home, "corp").exists()
+    assert home.cache_entries()
+
+    result = run_awsrun(["logout", "sso-dev"], home.env)
+    again = run_awsrun(["sso-dev", "--", "true"], home.env)  # no terminal: needs a sign-in
+
+    assert result.returncode == 0, result.stderr
+    assert f"signed out of SSO session 'corp': removed {token_file(home, 'corp')}" in result.stdout
+    assert idc.logouts == 1
+    assert not token_file(home, "corp").exists()
+    assert home.cache_entries() == []
+    assert again.returncode == 125
+    assert "needs a sign-in" in again.stderr
+    assert run_awsrun(["logout", "--all"], home.env).stdout == "nothing to sign out of\n"

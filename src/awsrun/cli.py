@@ -46,7 +46,9 @@ _FLAG_OPTIONS = {
     "--server": "server",
     "--no-browser": "no_browser",
 }
-COMMAND_WORDS = ("exec", "env", "credential-process", "list", "clear", "login", "completion")
+COMMAND_WORDS = (
+    "exec", "env", "credential-process", "list", "clear", "login", "logout", "completion",
+)  # fmt: skip
 # Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
 # already being resolved this way and stops a loop instead of recursing.
 RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
@@ -342,6 +344,20 @@ def _run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Rep
     return 0
 
 
+def _run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+    """awsrun logout PROFILE... | --all: sign out of their IAM Identity Center sessions."""
+    from awsrun.cache import Cache, cache_dir
+    from awsrun.profiles import load_config_files
+    from awsrun.sso import logout
+
+    if ("all" in invocation.flags) == bool(invocation.words):
+        raise UsageError("awsrun logout takes profiles or --all (see awsrun logout --help)")
+    cache = Cache(cache_dir(environ), reporter)
+    said = logout(load_config_files(environ), invocation.words, cache)
+    sys.stdout.write("".join(f"{line}\n" for line in said) or "nothing to sign out of\n")
+    return 0
+
+
 def _run_completion(invocation: Invocation) -> int:
     from awsrun.completion import completion_script
 
@@ -383,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_completion(invocation)
         if invocation.action == "login":
             return _run_login(invocation, os.environ, reporter)
+        if invocation.action == "logout":
+            return _run_logout(invocation, os.environ, reporter)
         return _run_with_credentials(invocation, os.environ, reporter)
     except AwsrunError as error:
         if debug:

@@ -49,8 +49,8 @@ _awsrun() {
         COMPREPLY=($(compgen -W "__OPTIONS__" -- "$cur"))
     elif [ "$seen" = completion ]; then
         COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
-    elif [ -z "$seen" ] || [ "$seen" = exec ] || [ "$seen" = env ] \\
-        || [ "$seen" = credential-process ] || [ "$seen" = clear ] || [ "$seen" = login ]; then
+    elif [[ -z $seen || " exec env credential-process clear login logout " == *" $seen "* ]]
+    then
         [ -z "$seen" ] && COMPREPLY=($(compgen -W "__WORDS__" -- "$cur"))
         # Profile names are data from a file: never through compgen -W, which expands
         # each word again (a `$(...)` in a name would run).
@@ -103,7 +103,7 @@ _awsrun() {
         compadd -- __OPTIONS__
     elif [[ $seen == completion ]]; then
         compadd -- bash zsh fish
-    elif [[ -z $seen || $seen == (exec|env|credential-process|clear|login) ]]; then
+    elif [[ -z $seen || $seen == (exec|env|credential-process|clear|login|logout) ]]; then
         [[ -z $seen ]] && compadd -- __WORDS__
         # Profile names are data: compadd quotes them, nothing expands them again.
         compadd -- ${(f)"$(awsrun list --names 2>/dev/null)"}

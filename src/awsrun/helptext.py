@@ -39,7 +39,7 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   credential-process  the AWS credential_process JSON, for a profile in ~/.aws/config
   list                every profile, its kind, source, region and cached time left
   clear               remove cached credentials
-  login               sign in to a profile's IAM Identity Center (SSO) session now
+  login, logout       sign in to (out of) a profile's IAM Identity Center (SSO) session
   completion          a bash, zsh or fish completion script
 
   awsrun prodaccess -- terraform plan
@@ -132,6 +132,18 @@ SDKs read it (~/.aws/sso/cache), so they need no second sign-in. A token still g
 kept. Any run that needs a sign-in does the same by itself when it has a terminal.
 
 {_ENVIRONMENT_READ}""",
+    "logout": """\
+usage: awsrun logout PROFILE [PROFILE...] | awsrun logout --all
+
+  awsrun logout sso-dev            # its IAM Identity Center session
+  awsrun logout --all              # every session a profile signs in to
+
+Signs out of the sessions (the portal's sign-out), removes their tokens from
+~/.aws/sso/cache (which the AWS CLI v2 and the SDKs share), and removes awsrun's cached
+credentials that came from them.
+
+environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
+""",
     "completion": """\
 usage: awsrun completion bash|zsh|fish
 

@@ -29,10 +29,13 @@ if TYPE_CHECKING:
 class ProfileStatus:
     """One row of `awsrun list`."""
 
-    __slots__ = ("error", "expires_at", "kind", "name", "region", "source")
+    __slots__ = ("error", "expires_at", "kind", "name", "region", "source", "sso", "sso_left")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # The IAM Identity Center session the profile signs in to, and its token's time.
+        self.sso: str | None = None
+        self.sso_left: float | None = None
         self.kind = "invalid"
         self.source: str | None = None
         self.region: str | None = None
@@ -49,6 +52,8 @@ class ProfileStatus:
             "cached": left is not None and left > 0,
             "seconds_left": left,
             "error": self.error,
+            "sso_session": self.sso,
+            "sso_token_seconds_left": None if self.sso_left is None else max(0, int(self.sso_left)),
         }
 
 
@@ -74,6 +79,8 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
     else:
         assert isinstance(root, StaticKeys)
         status.kind = "static+mfa" if chain.mfa_serial else "static"
+    if isinstance(root, Boto3Profile) and root.kind == "sso":
+        _sso_status(status, root.profile, files, now)
     identity = chain.identities()[-1]
     if identity is not None:
         status.expires_at = cache.expiry(entry_key(identity), now)
@@ -88,8 +95,38 @@ def _shortened(error: str, name: str, files: str, limit: int = 90) -> str:
     return reason if len(reason) <= limit else reason[: limit - 3] + "..."
 
 
+def _sso_status(status: ProfileStatus, root: str, files: ConfigFiles, now: float) -> None:
+    from awsrun import sso
+
+    try:
+        session = sso.session_of(root, files.profiles[root], files.sso_sessions)
+    except ConfigError as error:
+        status.error = str(error)
+        return
+    status.sso = session.name or session.start_url
+    status.sso_left = sso.seconds_left(sso.read_token(session), now)
+
+
 def survey(files: ConfigFiles, cache: Cache, now: float) -> list[ProfileStatus]:
     return [_describe(name, files, cache, now) for name in sorted(files.profiles)]
+
+
+def _sessions_table(statuses: Iterable[ProfileStatus]) -> str:
+    """The SSO sessions the profiles sign in to, and how long each token has left."""
+    sessions = {status.sso: status.sso_left for status in statuses if status.sso}
+    if not sessions:
+        return ""
+    rows = [("SSO SESSION", "TOKEN")]
+    for name, left in sorted(sessions.items()):
+        if left is None:
+            state = "not signed in (awsrun login)"
+        elif left <= 0:
+            state = "expired (awsrun login)"
+        else:
+            state = f"{format_duration(left)} left"
+        rows.append((name, state))
+    width = max(len(name) for name, _ in rows)
+    return "\n" + "".join(f"{name:<{width}}  {state}\n" for name, state in rows)
 
 
 def render_table(statuses: Iterable[ProfileStatus], now: float, files: str = "") -> str:
@@ -223,7 +260,7 @@ def run_list(environ: Mapping[str, str], reporter: Reporter, flags: Collection[s
     if "json" in flags:
         sys.stdout.write(render_json(statuses, now))
     else:
-        sys.stdout.write(render_table(statuses, now, files.describe()))
+        sys.stdout.write(render_table(statuses, now, files.describe()) + _sessions_table(statuses))
     return 0
 
 

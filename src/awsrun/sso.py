@@ -25,7 +25,9 @@ from awsrun.report import Reporter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from awsrun.profiles import Chain
+    from collections.abc import Sequence
+
+    from awsrun.profiles import Chain, ConfigFiles
 
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _CLIENT_NAME = "awsrun"
@@ -360,6 +362,54 @@ def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
     return f"signed in to {session.label} until {until}\n"
 
 
+def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
+    """`awsrun logout`: sign out of the sessions of the named profiles (every SSO profile's
+    with none named): the sign-out API, the shared token, and awsrun's cached credentials
+    that came from them. One line for each thing removed."""
+    from awsrun.cache import entry_key
+    from awsrun.profiles import Boto3Profile, resolve_chain
+
+    sessions: dict[str, SsoSession] = {}
+    entries: list[str] = []
+    for name in names or sorted(files.profiles):
+        try:
+            chain = resolve_chain(name, files)
+        except ConfigError:
+            if names:
+                raise
+            continue  # --all: a broken profile has nothing to sign out of
+        root = chain.root
+        if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+            if names:
+                raise ConfigError(f"profile {name!r} does not sign in through IAM Identity Center")
+            continue
+        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+        sessions[session.cache_path] = session
+        entries += [entry_key(identity) for identity in chain.identities() if identity]
+    said = [f"removed {cache.path(key)}" for key in dict.fromkeys(entries) if cache.delete(key)]
+    for session in sessions.values():
+        token = read_token(session)
+        if token and isinstance(token.get("accessToken"), str):
+            _sign_out(session, token["accessToken"])
+        try:
+            os.unlink(session.cache_path)
+        except FileNotFoundError:
+            continue
+        said.append(f"signed out of {session.label}: removed {session.cache_path}")
+    return said
+
+
+def _sign_out(session: SsoSession, access_token: str) -> None:
+    """The portal's sign-out, so the token is no good anywhere; best effort: the token
+    file goes whatever the answer."""
+    import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client: Any = botocore.session.Session().create_client("sso", region_name=session.region)
+    with contextlib.suppress(BotoCoreError, ClientError):
+        client.logout(accessToken=access_token)
+
+
 def _browser_opener() -> Callable[[str], bool] | None:
     """webbrowser.open (which honours BROWSER), where a browser can be shown."""
     no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -375,6 +425,7 @@ __all__ = [
     "SsoSession",
     "ensure_signed_in",
     "login",
+    "logout",
     "read_token",
     "seconds_left",
     "session_of",
