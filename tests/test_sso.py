@@ -178,20 +178,18 @@ def test_one_sign_in_serves_many_parallel_runs(
     assert (idc.authorizations, len(idc.role_credentials)) == (1, 1)
 
 
-def test_login_signs_in_ahead_and_keeps_a_token_still_good(
-    home: Home, idc: FakeIdentityCenter
-) -> None:
+def test_login_signs_in_ahead_and_needs_a_terminal(home: Home, idc: FakeIdentityCenter) -> None:
     session = in_terminal(home, ["login", "sso-dev"])
     session.expect(r"signed in to SSO session 'corp' until \d\d:\d\d")
     session.expect(pexpect.EOF)
     session.close()
-    again = run_awsrun(["login", "sso-dev"], home.env)  # no terminal needed: still good
+    without_terminal = run_awsrun(["login", "sso-dev"], home.env)
     not_sso = run_awsrun(["login", "prod"], home.env)
 
     assert session.exitstatus == 0
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("signed in to SSO session 'corp' until ")
     assert idc.authorizations == 1
+    assert without_terminal.returncode == 125
+    assert "needs a sign-in: run 'awsrun login sso-dev' in a terminal" in without_terminal.stderr
     assert not_sso.returncode == 125
     assert "does not sign in through IAM Identity Center" in not_sso.stderr
 
@@ -235,3 +233,28 @@ def test_logout_signs_out_and_removes_the_shared_token_and_awsruns_entries(
     assert again.returncode == 125
     assert "needs a sign-in" in again.stderr
     assert run_awsrun(["logout", "--all"], home.env).stdout == "nothing to sign out of\n"
+
+
+def test_a_role_not_assigned_and_a_revoked_token_are_one_line_each(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(pexpect.EOF)
+    session.close()
+    idc.assigned_roles = set()
+    unassigned = run_awsrun(["sso-dev", "--", "true"], home.env)
+    # A token the portal no longer takes (signed out elsewhere), still stored here.
+    path = token_file(home, "corp")
+    token = json.loads(path.read_text())
+    path.write_text(json.dumps({**token, "accessToken": "revoked"}))
+    idc.assigned_roles = {"Developer"}
+    revoked = run_awsrun(["sso-dev", "--", "true"], home.env)
+
+    assert unassigned.returncode == 125
+    assert unassigned.stderr == (
+        "awsrun: IAM Identity Center does not give you role 'Developer' in account "
+        "123456789012 (profile 'sso-dev'): check that the role is assigned to you, and the "
+        "profile's sso_account_id and sso_role_name\n"
+    )
+    assert revoked.returncode == 125
+    assert "was refused (revoked or expired): run 'awsrun login sso-dev'" in revoked.stderr

@@ -128,8 +128,8 @@ usage: awsrun login [--no-browser] PROFILE
 Signs in to the IAM Identity Center session of PROFILE (or of the SSO profile its chain
 starts from) with the device flow: the URL and code on the terminal, the browser opened
 unless --no-browser (BROWSER is honoured). The token goes where the AWS CLI v2 and the
-SDKs read it (~/.aws/sso/cache), so they need no second sign-in. A token still good is
-kept. Any run that needs a sign-in does the same by itself when it has a terminal.
+SDKs read it (~/.aws/sso/cache), so they need no second sign-in. It always signs in anew,
+as `aws sso login` does. Any run that needs a sign-in does it by itself on a terminal.
 
 {_ENVIRONMENT_READ}""",
     "logout": """\

@@ -340,8 +340,8 @@ def sign_in(
 
 
 def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
-    """`awsrun login PROFILE`: sign in now, unless the stored token is still good; the
-    line that says until when it is."""
+    """`awsrun login PROFILE`: sign in now, as `aws sso login` does (also the way out of a
+    token that was revoked before its time); the line that says until when it is good."""
     from awsrun.profiles import Boto3Profile
 
     root = chain.root
@@ -352,11 +352,8 @@ def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
         )
     files = chain.files
     session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
-    token = read_token(session)
+    token = sign_in(session, chain.profile, browser=browser, reporter=reporter)
     left = seconds_left(token, time.time())
-    if left is None or left <= _USABLE_MARGIN_SECONDS:
-        token = sign_in(session, chain.profile, browser=browser, reporter=reporter)
-        left = seconds_left(token, time.time())
     assert left is not None  # a token just written has its expiry
     until = time.strftime("%H:%M", time.localtime(time.time() + left))
     return f"signed in to {session.label} until {until}\n"

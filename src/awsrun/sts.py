@@ -22,6 +22,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ReadTimeoutError,
+    UnauthorizedSSOTokenError,
 )
 from botocore.exceptions import (
     ConnectionError as BotocoreConnectionError,
@@ -172,7 +173,16 @@ class Sts:
             for found in builder.providers(profile_name=profile, disable_env_vars=True)
             if method == found.METHOD
         )
-        return _resolve(provider, f"{kind} profile {profile!r}", _SETTINGS_READ[kind])
+        what = f"{kind} profile {profile!r}"
+        try:
+            return _resolve(provider, what, _SETTINGS_READ[kind], sso=kind == "sso")
+        except _SsoRefused as refused:
+            raise StsError(refused.message(profile, self._profile_settings(profile))) from None
+
+    def _profile_settings(self, profile: str) -> Mapping[str, str]:
+        profiles = self._botocore_session().full_config.get("profiles", {})
+        settings: Mapping[str, str] = profiles.get(profile, {})
+        return settings
 
     def credential_source(self, source: str, profile: str) -> Credentials:
         """Credentials from the instance or container role (credential_source)."""
@@ -183,16 +193,48 @@ class Sts:
         )
 
 
-def _resolve(provider: CredentialProvider, what: str, setting: str) -> Credentials:
+class _SsoRefused(Exception):
+    """Identity Center refused the token or the role: the message names the way out."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    def message(self, profile: str, settings: Mapping[str, str]) -> str:
+        if self.code == "ForbiddenException":
+            return (
+                f"IAM Identity Center does not give you role {settings.get('sso_role_name')!r} "
+                f"in account {settings.get('sso_account_id')} (profile {profile!r}): check "
+                "that the role is assigned to you, and the profile's sso_account_id and "
+                "sso_role_name"
+            )
+        return (
+            f"the IAM Identity Center token of profile {profile!r} was refused (revoked or "
+            f"expired): run 'awsrun login {profile}'"
+        )
+
+
+def _resolve(
+    provider: CredentialProvider, what: str, setting: str, *, sso: bool = False
+) -> Credentials:
+    """The provider's credentials, or one line; with `sso`, Identity Center's refusals
+    raise _SsoRefused, for a message that names the role or the sign-in."""
     try:
         found = provider.load()
         if found is None:
             raise StsError(f"boto3 found no credentials for {what}")
         frozen = found.get_frozen_credentials()
+    except UnauthorizedSSOTokenError:
+        raise _SsoRefused("UnauthorizedException") from None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in (
+            "ForbiddenException",
+            "UnauthorizedException",
+        ):
+            raise _SsoRefused(error.response["Error"]["Code"]) from None
+        raise StsError(f"{what}: {_client_error_text(error)}") from None
     except BotoCoreError as error:
         raise StsError(f"boto3 could not get credentials for {what}: {_one_line(error)}") from None
-    except ClientError as error:
-        raise StsError(f"{what}: {_client_error_text(error)}") from None
     except OSError as error:  # a program or a token file that is not there
         raise StsError(
             f"{what}: {error.strerror or type(error).__name__}"
