@@ -258,3 +258,27 @@ def test_a_role_not_assigned_and_a_revoked_token_are_one_line_each(
     )
     assert revoked.returncode == 125
     assert "was refused (revoked or expired): run 'awsrun login sso-dev'" in revoked.stderr
+
+
+def test_a_legacy_start_url_profile_with_slow_down_and_no_browser(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    home.write_config(
+        home.config.read_text()
+        + "\n[profile legacy]\nsso_start_url = https://old.awsapps.com/start\n"
+        "sso_region = eu-west-1\nsso_account_id = 123456789012\nsso_role_name = Developer\n"
+    )
+    idc.slow_down_once = True
+    session = in_terminal(home, ["--no-browser", "legacy", "--", *SHOW_KEY])
+    session.expect(r"open (\S+)/verify and enter the code ABCD-0001")
+    # --no-browser: nothing opened it; the user does, from the line on the terminal.
+    assert idc.approved == set()
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+    session.expect(r"KEY=ASIASSO")  # after one slow_down, polling 5 s less often
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    token = json.loads(token_file(home, "https://old.awsapps.com/start").read_text())
+    assert token["startUrl"] == "https://old.awsapps.com/start"
+    assert "refreshToken" in token  # stored as given; botocore refreshes only sso-session ones
