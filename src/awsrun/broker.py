@@ -344,9 +344,7 @@ class Broker:
         options = self._options
         if self._cache is None:
             if not sso.usable_without_sign_in(session, self._now()):
-                sso.sign_in(
-                    session, self._chain.profile, browser=options.browser, reporter=self._reporter
-                )
+                sso.sign_in(session, self._chain.profile, browser=options.browser)
             return
         sso.ensure_signed_in(
             session,

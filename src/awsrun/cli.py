@@ -331,7 +331,7 @@ def _run_inventory(invocation: Invocation, environ: Mapping[str, str], reporter:
     return inventory.run_clear(environ, reporter, invocation.words, invocation.flags)
 
 
-def _run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+def _run_login(invocation: Invocation, environ: Mapping[str, str]) -> int:
     """awsrun login PROFILE: sign in to the profile's IAM Identity Center session now."""
     from awsrun.profiles import load_config_files
     from awsrun.sso import login
@@ -340,7 +340,7 @@ def _run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Rep
         raise UsageError("awsrun login takes one profile: awsrun login PROFILE")
     choice = _profile_choice(invocation, environ)
     chain = _resolve(choice, invocation, load_config_files(environ))
-    sys.stdout.write(login(chain, browser="no_browser" not in invocation.flags, reporter=reporter))
+    sys.stdout.write(login(chain, browser="no_browser" not in invocation.flags))
     return 0
 
 
@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if invocation.action == "completion":
             return _run_completion(invocation)
         if invocation.action == "login":
-            return _run_login(invocation, os.environ, reporter)
+            return _run_login(invocation, os.environ)
         if invocation.action == "logout":
             return _run_logout(invocation, os.environ, reporter)
         return _run_with_credentials(invocation, os.environ, reporter)

@@ -161,14 +161,12 @@ class DeviceSignIn:
         *,
         show: Callable[[str], None],
         open_url: Callable[[str], bool] | None,
-        reporter: Reporter,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
     ) -> None:
         self._session = session
         self._show = show
         self._open_url = open_url
-        self._reporter = reporter
         self._sleep = sleep
         self._now = now
 
@@ -304,7 +302,7 @@ def ensure_signed_in(
     with cache.lock(key, lock_timeout, signed_in_by_holder, waiting) as held:
         if not held or signed_in_by_holder():
             return
-        sign_in(session, profile, browser=browser, reporter=reporter, now=now)
+        sign_in(session, profile, browser=browser, now=now)
 
 
 def sign_in(
@@ -312,7 +310,6 @@ def sign_in(
     profile: str,
     *,
     browser: bool,
-    reporter: Reporter,
     now: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """The device flow on this terminal; with none, one line that says where to run it."""
@@ -331,7 +328,6 @@ def sign_in(
             session,
             show=show,
             open_url=_browser_opener() if browser else None,
-            reporter=reporter,
             now=now,
         )
         return flow.run()
@@ -339,7 +335,7 @@ def sign_in(
         os.close(tty)
 
 
-def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
+def login(chain: Chain, *, browser: bool) -> str:
     """`awsrun login PROFILE`: sign in now, as `aws sso login` does (also the way out of a
     token that was revoked before its time); the line that says until when it is good."""
     from awsrun.profiles import Boto3Profile
@@ -352,7 +348,7 @@ def login(chain: Chain, *, browser: bool, reporter: Reporter) -> str:
         )
     files = chain.files
     session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
-    token = sign_in(session, chain.profile, browser=browser, reporter=reporter)
+    token = sign_in(session, chain.profile, browser=browser)
     left = seconds_left(token, time.time())
     assert left is not None  # a token just written has its expiry
     until = time.strftime("%H:%M", time.localtime(time.time() + left))
