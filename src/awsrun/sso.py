@@ -17,9 +17,9 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
+from awsrun.credentials import iso_utc, parse_iso
 from awsrun.errors import ConfigError, StsError
 from awsrun.report import Reporter
 
@@ -101,15 +101,17 @@ def read_token(session: SsoSession) -> dict[str, Any] | None:
 
 def seconds_left(token: Mapping[str, Any] | None, now: float) -> float | None:
     """How long the token's access token lasts; None when there is none to read."""
-    if not token or not isinstance(token.get("expiresAt"), str):
+    return _seconds_until(token.get("expiresAt") if token else None, now)
+
+
+def _seconds_until(when: object, now: float) -> float | None:
+    """Seconds from `now` to an ISO 8601 time in a token file; None if it is not one."""
+    if not isinstance(when, str):
         return None
     try:
-        expires = datetime.fromisoformat(token["expiresAt"].replace("Z", "+00:00"))
+        return parse_iso(when) - now
     except ValueError:
         return None
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=timezone.utc)
-    return expires.timestamp() - now
 
 
 def usable_without_sign_in(session: SsoSession, now: float) -> bool:
@@ -122,7 +124,7 @@ def usable_without_sign_in(session: SsoSession, now: float) -> bool:
     if left > _USABLE_MARGIN_SECONDS:
         return True
     assert token is not None
-    registration_left = seconds_left({"expiresAt": token.get("registrationExpiresAt")}, now)
+    registration_left = _seconds_until(token.get("registrationExpiresAt"), now)
     return bool(
         session.name and token.get("refreshToken") and registration_left and registration_left > 0
     )
@@ -145,10 +147,6 @@ def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-
-
-def _iso(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp)))
 
 
 class DeviceSignIn:
@@ -198,7 +196,7 @@ class DeviceSignIn:
             "startUrl": session.start_url,
             "region": session.region,
             "accessToken": created["accessToken"],
-            "expiresAt": _iso(self._now() + int(created["expiresIn"])),
+            "expiresAt": iso_utc(self._now() + int(created["expiresIn"])),
             **registration,
         }
         if created.get("refreshToken"):
@@ -209,7 +207,7 @@ class DeviceSignIn:
     def _registration(self, client: Any) -> dict[str, str]:
         """The client registration: the stored one while it is valid, else a new one."""
         stored = read_token(self._session) or {}
-        left = seconds_left({"expiresAt": stored.get("registrationExpiresAt")}, self._now())
+        left = _seconds_until(stored.get("registrationExpiresAt"), self._now())
         if stored.get("clientId") and stored.get("clientSecret") and left and left > 3600:
             return {
                 "clientId": stored["clientId"],
@@ -224,7 +222,7 @@ class DeviceSignIn:
         return {
             "clientId": registered["clientId"],
             "clientSecret": registered["clientSecret"],
-            "registrationExpiresAt": _iso(registered["clientSecretExpiresAt"]),
+            "registrationExpiresAt": iso_utc(registered["clientSecretExpiresAt"]),
         }
 
     def _invite(self, started: Mapping[str, Any]) -> None:
