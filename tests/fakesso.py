@@ -29,6 +29,10 @@ class FakeIdentityCenter:
         self.denied: set[str] = set()
         self.slow_down_once = False
         self.assigned_roles = {"Developer"}
+        # The instances this fake serves: the tests' sso-session and legacy profile.
+        self.start_urls = {"https://corp.awsapps.com/start", "https://old.awsapps.com/start"}
+        self.code_lifetime = 600  # seconds a device code stays good for
+        self._issued: dict[str, float] = {}
         self.logouts = 0
         self._lock = threading.Lock()
         server = self
@@ -84,8 +88,12 @@ class FakeIdentityCenter:
                     "",
                 )
             if path == "/device_authorization":
+                if request.get("startUrl") not in self.start_urls:
+                    # What Identity Center answers for a start URL it does not serve.
+                    return 400, {"error": "invalid_request"}, "InvalidRequestException"
                 self.authorizations += 1
                 code = f"device-{self.authorizations}"
+                self._issued[code] = time.monotonic()
                 return (
                     200,
                     {
@@ -93,13 +101,15 @@ class FakeIdentityCenter:
                         "userCode": f"ABCD-{self.authorizations:04d}",
                         "verificationUri": f"{self.endpoint}/verify",
                         "verificationUriComplete": f"{self.endpoint}/verify?code={code}",
-                        "expiresIn": 600,
+                        "expiresIn": self.code_lifetime,
                         "interval": 1,
                     },
                     "",
                 )
             if path == "/token":
                 code = request.get("deviceCode", "")
+                if time.monotonic() - self._issued.get(code, 0.0) > self.code_lifetime:
+                    return 400, {"error": "expired_token"}, "ExpiredTokenException"
                 if code in self.denied:
                     return 400, {"error": "access_denied"}, "AccessDeniedException"
                 if code not in self.approved:

@@ -282,3 +282,49 @@ def test_a_legacy_start_url_profile_with_slow_down_and_no_browser(
     token = json.loads(token_file(home, "https://old.awsapps.com/start").read_text())
     assert token["startUrl"] == "https://old.awsapps.com/start"
     assert "refreshToken" in token  # stored as given; botocore refreshes only sso-session ones
+
+
+def test_a_wrong_start_url_and_a_wrong_region_are_one_line_each(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    config = home.config.read_text()
+    home.write_config(
+        config.replace("https://corp.awsapps.com/start", "https://crop.awsapps.com/start")
+    )
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(pexpect.EOF)
+    session.close()
+    wrong_url = session.before
+    home.write_config(config.replace("sso_region = eu-west-1", "sso_region = eu west 1"))
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(pexpect.EOF)
+    session.close()
+    wrong_region = session.before
+
+    assert session.exitstatus == 125
+    assert (
+        "awsrun: SSO session 'corp' refused the sign-in (InvalidRequestException); check its "
+        "sso_start_url (https://crop.awsapps.com/start) and sso_region (eu-west-1)"
+    ) in wrong_url
+    assert "sso_region (eu west 1)" in wrong_region
+    assert wrong_region.count("awsrun:") == 1
+    assert "Traceback" not in wrong_url + wrong_region
+    assert idc.authorizations == 0
+
+
+def test_a_device_code_that_expires_before_approval_is_one_line(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    idc.code_lifetime = 2
+    home.env["BROWSER"] = "true %s"  # opened, and nobody approves
+    session = in_terminal(home, ["sso-dev", "--", "true"])
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 125
+    assert (
+        "awsrun: the sign-in code for SSO session 'corp' expired before it was approved: "
+        "run the command again"
+    ) in session.before
+    assert idc.approved == set()
+    assert not token_file(home, "corp").exists()

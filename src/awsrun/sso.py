@@ -174,9 +174,10 @@ class DeviceSignIn:
         from botocore.exceptions import BotoCoreError, ClientError
 
         session = self._session
-        oidc = botocore.session.Session()
-        client: Any = oidc.create_client("sso-oidc", region_name=session.region)
         try:
+            client: Any = botocore.session.Session().create_client(
+                "sso-oidc", region_name=session.region
+            )
             registration = self._registration(client)
             started = client.start_device_authorization(
                 clientId=registration["clientId"],
@@ -254,10 +255,14 @@ class DeviceSignIn:
             except client.exceptions.SlowDownException:
                 interval += _SLOW_DOWN_SECONDS
             if self._now() >= deadline:
-                raise StsError(
-                    f"the sign-in code for {self._session.label} expired before it was "
-                    "approved: run the command again"
-                )
+                raise StsError(_code_expired(self._session))
+
+
+def _code_expired(session: SsoSession) -> str:
+    return (
+        f"the sign-in code for {session.label} expired before it was approved: "
+        "run the command again"
+    )
 
 
 def _sign_in_error(session: SsoSession, error: Any) -> str:
@@ -265,7 +270,7 @@ def _sign_in_error(session: SsoSession, error: Any) -> str:
     if code == "AccessDeniedException":
         return f"the sign-in to {session.label} was denied in the browser"
     if code == "ExpiredTokenException":
-        return f"the sign-in code for {session.label} expired: run the command again"
+        return _code_expired(session)
     if code in ("InvalidRequestException", "InvalidClientException", "UnauthorizedClientException"):
         return (
             f"{session.label} refused the sign-in ({code}); check its sso_start_url "
@@ -396,8 +401,8 @@ def _sign_out(session: SsoSession, access_token: str) -> None:
     import botocore.session
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client: Any = botocore.session.Session().create_client("sso", region_name=session.region)
     with contextlib.suppress(BotoCoreError, ClientError):
+        client: Any = botocore.session.Session().create_client("sso", region_name=session.region)
         client.logout(accessToken=access_token)
 
 
