@@ -12,15 +12,14 @@ import threading
 import time
 import urllib.parse
 from contextlib import AbstractContextManager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from loopback import serving
+from loopback import LoopbackServer, QuietHandler, serving
 
 ACCOUNT = "123456789012"
 
 
-class FakeIdentityCenter:
+class FakeIdentityCenter(LoopbackServer):
     def __init__(self) -> None:
         self.registrations = 0
         self.authorizations = 0
@@ -37,16 +36,10 @@ class FakeIdentityCenter:
         self._lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _reply(self, status: int, body: dict[str, Any], error: str = "") -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                if error:
-                    self.send_header("x-amzn-ErrorType", error)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                headers = {"x-amzn-ErrorType": error} if error else {}
+                self.reply(status, json.dumps(body).encode(), "application/json", headers)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
@@ -59,19 +52,7 @@ class FakeIdentityCenter:
                 token = self.headers.get("x-amz-sso_bearer_token", "")
                 self._reply(*server.get(parsed.path, query, token))
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(Handler)
 
     def post(self, path: str, request: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
         with self._lock:

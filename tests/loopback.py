@@ -1,5 +1,5 @@
-"""An STS-shaped HTTP server on 127.0.0.1 for the tests that need one moto cannot be:
-subclasses say what each POST gets back."""
+"""HTTP servers on 127.0.0.1 for the tests that need one moto cannot be: an STS-shaped one
+whose subclasses say what each POST gets back, and the base the other fakes share."""
 
 from __future__ import annotations
 
@@ -10,35 +10,34 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol, TypeVar
 
 
-class LoopbackSts:
-    def __init__(self) -> None:
-        server = self
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers in one call."""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                reply = server.answer(self.path, dict(self.headers.items()), body)
-                if reply is None:  # the request was read and is never answered
-                    return
-                status, payload = reply
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    def reply(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+class LoopbackServer:
+    """An HTTP server on a free port of 127.0.0.1, answering with `handler`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-
-    def answer(
-        self, path: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, bytes] | None:
-        """The status and body for one POST, or None to leave it unanswered."""
-        raise NotImplementedError
 
     @property
     def endpoint(self) -> str:
@@ -47,6 +46,29 @@ class LoopbackSts:
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class LoopbackSts(LoopbackServer):
+    def __init__(self) -> None:
+        server = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                reply = server.answer(self.path, dict(self.headers.items()), body)
+                if reply is None:  # the request was read and is never answered
+                    return
+                status, payload = reply
+                self.reply(status, payload, "text/xml")
+
+        super().__init__(Handler)
+
+    def answer(
+        self, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes] | None:
+        """The status and body for one POST, or None to leave it unanswered."""
+        raise NotImplementedError
 
 
 class Serves(Protocol):

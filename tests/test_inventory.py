@@ -16,6 +16,7 @@ from conftest import Home, awsrun_executable, entry_fields, role_arn, run_awsrun
 from localsts import LocalSts
 
 from awsrun.cache import ENTRY_VERSION
+from awsrun.cli import COMMAND_WORDS
 
 EVERY_KIND = f"""
 [profile mfa-keys]
@@ -240,6 +241,8 @@ def test_bash_completion_offers_profiles_words_and_options(home: Home) -> None:
     assert "--min-ttl" in complete(home, ["--m"])
     assert "--refresh" in complete(home, ["-v", "--r"])
     assert complete(home, ["completion", "f"]) == ["fish"]
+    assert complete(home, ["console", "--print", "se"]) == ["second"]
+    assert "--destination" in complete(home, ["console", "--d"])
 
 
 def test_bash_completion_offers_formats_regions_and_the_commands_own(home: Home) -> None:
@@ -271,9 +274,7 @@ def test_other_completion_scripts_name_the_profiles_source(home: Home, shell: st
     assert "credential-process" in script.stdout
 
 
-@pytest.mark.parametrize(
-    "word", ["exec", "env", "credential-process", "list", "clear", "completion"]
-)
+@pytest.mark.parametrize("word", [*COMMAND_WORDS])
 def test_each_command_has_help_that_fits_a_screen(home: Home, word: str) -> None:
     shown = run_awsrun([word, "--help"], home.env)
 
@@ -324,6 +325,7 @@ def test_zsh_completes_values_names_and_the_commands_own_words(home: Home) -> No
         "awsrun env prod --format powe": "awsrun env prod --format powershell",
         "awsrun --region us-gov-w": "awsrun --region us-gov-west-1",
         "awsrun sec": "awsrun second",
+        "awsrun console --print sec": "awsrun console --print second",
     }
     for typed, expected in cases.items():
         # Complete, then put `echo ` before the line and run it: it prints the line.
@@ -347,6 +349,7 @@ def test_fish_completes_values_names_and_the_commands_own_words(home: Home) -> N
         "awsrun env prod --format powe": ["powershell"],
         "awsrun sec": ["second\tprofile"],
         "awsrun completion z": ["zsh"],
+        "awsrun console --print sec": ["second\tprofile"],
     }
     commands = "; ".join(f"echo '#'; complete -C {shlex.quote(line)}" for line in asked)
     fish = subprocess.run(

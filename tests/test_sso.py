@@ -69,6 +69,14 @@ def in_terminal(home: Home, args: list[str]) -> pexpect.spawn:
     return pexpect.spawn(awsrun_executable(), args, env=home.env, encoding="utf-8", timeout=60)
 
 
+def login_in_terminal(home: Home) -> pexpect.spawn:
+    """`awsrun login sso-dev` on a terminal, run to its end."""
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(pexpect.EOF)
+    session.close()
+    return session
+
+
 def test_a_sign_in_on_demand_lands_in_the_shared_token_store(
     home: Home, sts: LocalSts, idc: FakeIdentityCenter
 ) -> None:
@@ -192,15 +200,15 @@ def test_login_signs_in_ahead_and_needs_a_terminal(home: Home, idc: FakeIdentity
     assert "needs a sign-in: run 'awsrun login sso-dev' in a terminal" in without_terminal.stderr
     assert not_sso.returncode == 125
     assert "does not sign in through IAM Identity Center" in not_sso.stderr
+    # aws-vault's `login` opens the console: say where that is here.
+    assert not_sso.stderr.endswith("to open the AWS console as it: awsrun console prod\n")
 
 
 def test_list_shows_each_sso_session_and_its_tokens_time_left(
     home: Home, sts: LocalSts, idc: FakeIdentityCenter
 ) -> None:
     before = run_awsrun(["list"], home.env)
-    session = in_terminal(home, ["login", "sso-dev"])
-    session.expect(pexpect.EOF)
-    session.close()
+    login_in_terminal(home)
     after = run_awsrun(["list"], home.env)
     rows = {
         row["profile"]: row for row in json.loads(run_awsrun(["list", "--json"], home.env).stdout)
@@ -238,9 +246,7 @@ def test_logout_signs_out_and_removes_the_shared_token_and_awsruns_entries(
 def test_a_role_not_assigned_and_a_revoked_token_are_one_line_each(
     home: Home, sts: LocalSts, idc: FakeIdentityCenter
 ) -> None:
-    session = in_terminal(home, ["login", "sso-dev"])
-    session.expect(pexpect.EOF)
-    session.close()
+    login_in_terminal(home)
     idc.assigned_roles = set()
     unassigned = run_awsrun(["sso-dev", "--", "true"], home.env)
     # A token the portal no longer takes (signed out elsewhere), still stored here.
@@ -291,14 +297,10 @@ def test_a_wrong_start_url_and_a_wrong_region_are_one_line_each(
     home.write_config(
         config.replace("https://corp.awsapps.com/start", "https://crop.awsapps.com/start")
     )
-    session = in_terminal(home, ["login", "sso-dev"])
-    session.expect(pexpect.EOF)
-    session.close()
+    session = login_in_terminal(home)
     wrong_url = session.before
     home.write_config(config.replace("sso_region = eu-west-1", "sso_region = eu west 1"))
-    session = in_terminal(home, ["login", "sso-dev"])
-    session.expect(pexpect.EOF)
-    session.close()
+    session = login_in_terminal(home)
     wrong_region = session.before
 
     assert session.exitstatus == 125
@@ -328,3 +330,23 @@ def test_a_device_code_that_expires_before_approval_is_one_line(
     ) in session.before
     assert idc.approved == set()
     assert not token_file(home, "corp").exists()
+
+
+def test_the_console_opens_as_the_sso_role_from_the_stored_token(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    from fakefederation import federation
+
+    login_in_terminal(home)
+    with federation() as fed:
+        home.env["AWSRUN_FEDERATION_ENDPOINT"] = fed.endpoint
+        result = run_awsrun(["console", "--print", "sso-dev"], home.env)
+        keys = json.loads(run_awsrun(["env", "sso-dev", "--format", "json"], home.env).stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(fed.endpoint + "?Action=login&")
+    [sent] = fed.sessions
+    assert sent["sessionId"] == keys["AWS_ACCESS_KEY_ID"]  # the cached role credentials
+    assert sent["sessionId"].startswith("ASIASSO")
+    assert idc.role_credentials == [("123456789012", "Developer")]
+    assert idc.authorizations == 1

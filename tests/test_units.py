@@ -537,3 +537,42 @@ def test_the_credential_process_document_is_json_for_any_value() -> None:
         "SessionToken": odd,
         "Expiration": "2026-11-29T14:05:00Z",
     }
+
+
+def test_federation_hosts_follow_the_partition_and_destinations_stay_in_it() -> None:
+    from awsrun.errors import StsError, UsageError
+    from awsrun.federation import (
+        console_destination,
+        federation_endpoint,
+        partition_of_arn,
+        partition_of_region,
+    )
+
+    assert [federation_endpoint(name, {}) for name in ("aws", "aws-cn", "aws-us-gov")] == [
+        "https://signin.aws.amazon.com/federation",
+        "https://signin.amazonaws.cn/federation",
+        "https://signin.amazonaws-us-gov.com/federation",
+    ]
+    with pytest.raises(StsError, match="AWSRUN_FEDERATION_ENDPOINT"):
+        federation_endpoint("aws-iso", {})
+    with pytest.raises(UsageError, match="https://"):
+        federation_endpoint("aws", {"AWSRUN_FEDERATION_ENDPOINT": "file:///etc/passwd"})
+    assert partition_of_arn("arn:aws-us-gov:iam::123456789012:role/Ops") == "aws-us-gov"
+    assert partition_of_arn("not-an-arn") is None
+    assert [partition_of_region(name) for name in ("cn-north-1", "eu-west-1", None)] == [
+        "aws-cn",
+        "aws",
+        "aws",
+    ]
+    assert (
+        console_destination("aws-cn", None, "ec2", None) == "https://console.amazonaws.cn/ec2/home"
+    )
+    inside = "https://eu-west-1.console.aws.amazon.com/s3/buckets?region=eu-west-1"
+    assert console_destination("aws", "eu-west-1", None, inside) == inside
+    for outside in (
+        "https://console.aws.amazon.com.example.com/",
+        "http://console.aws.amazon.com/",
+        "https://console.amazonaws.cn/",
+    ):
+        with pytest.raises(UsageError, match="--destination"):
+            console_destination("aws", None, None, outside)

@@ -43,7 +43,11 @@ class LocalSts:
 
     def session_tokens(self) -> int:
         """How many GetSessionToken calls the server has answered since the last reset."""
-        return len(self._sts_records("Token"))
+        return len([token for token in self._sts_records("Token") if not token.get("name")])
+
+    def federation_tokens(self) -> list[str]:
+        """The federated user of each GetFederationToken answered since the last reset."""
+        return [str(token["name"]) for token in self._sts_records("Token") if token.get("name")]
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")

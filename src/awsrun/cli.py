@@ -30,6 +30,8 @@ _VALUE_OPTIONS = {
     "--mfa-code": "mfa_code",
     "--mfa-duration": "mfa_duration",
     "--format": "format",
+    "--service": "service",
+    "--destination": "destination",
 }
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
@@ -45,9 +47,13 @@ _FLAG_OPTIONS = {
     "--names": "names",
     "--server": "server",
     "--no-browser": "no_browser",
+    "--print": "print",
 }
+# Options of awsrun console alone.
+_CONSOLE_OPTIONS = ("service", "destination", "print")
 COMMAND_WORDS = (
-    "exec", "env", "credential-process", "list", "clear", "login", "logout", "completion",
+    "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
+    "completion",
 )  # fmt: skip
 # Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
 # already being resolved this way and stops a loop instead of recursing.
@@ -147,7 +153,7 @@ def _refuse_awsrun_option(rest: Sequence[str], profile: str) -> None:
 def _profile_choice(invocation: Invocation, environ: Mapping[str, str]) -> Choice:
     from awsrun.choice import choose_profile
 
-    if invocation.action in ("env", "credential-process", "login"):
+    if invocation.action in ("env", "credential-process", "login", "console"):
         if len(invocation.words) > 1:
             raise UsageError(
                 f"awsrun {invocation.action} takes one profile and runs no command: "
@@ -358,6 +364,42 @@ def _run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Re
     return 0
 
 
+def _run_console(
+    invocation: Invocation, environ: MutableMapping[str, str], reporter: Reporter
+) -> int:
+    """awsrun console PROFILE: the AWS console as the profile, in the browser or printed."""
+    from awsrun.cache import Cache, cache_dir
+    from awsrun.console import ConsoleRequest, open_console
+    from awsrun.profiles import load_config_files
+
+    values = invocation.values
+    if "service" in values and "destination" in values:
+        raise UsageError("awsrun console takes --service or --destination, not both")
+    if "server" in invocation.flags:
+        raise UsageError("--server runs a command: it does not go with awsrun console")
+    options = _credential_options(invocation, environ)
+    # --duration is the console session's length: the role session stays as cached.
+    request = ConsoleRequest(
+        service=values.get("service"),
+        destination=values.get("destination"),
+        session_seconds=options.duration,
+        print_only="print" in invocation.flags,
+    )
+    options.duration = None
+    choice = _profile_choice(invocation, environ)
+    reporter.info(choice.describe())
+    _enter_resolving(choice.name, environ)  # a credential_process loop stops at once
+    chain = _resolve(choice, invocation, load_config_files(environ))
+    cache = Cache(cache_dir(environ), reporter)
+    return open_console(chain, options, request, cache=cache, reporter=reporter, environ=environ)
+
+
+def _refuse_console_options(invocation: Invocation) -> None:
+    for name in _CONSOLE_OPTIONS:
+        if name in invocation.values or name in invocation.flags:
+            raise UsageError(f"--{name} goes with awsrun console only (see awsrun console --help)")
+
+
 def _run_completion(invocation: Invocation) -> int:
     from awsrun.completion import completion_script
 
@@ -393,6 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from awsrun.report import Reporter
 
         reporter = Reporter(verbose="verbose" in invocation.flags or debug)
+        if invocation.action != "console":
+            _refuse_console_options(invocation)
         if invocation.action in ("list", "clear"):
             return _run_inventory(invocation, os.environ, reporter)
         if invocation.action == "completion":
@@ -401,6 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_login(invocation, os.environ)
         if invocation.action == "logout":
             return _run_logout(invocation, os.environ, reporter)
+        if invocation.action == "console":
+            return _run_console(invocation, os.environ, reporter)
         return _run_with_credentials(invocation, os.environ, reporter)
     except AwsrunError as error:
         if debug:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# The command words that take profile names after them.
+_PROFILE_WORDS = ("exec", "env", "credential-process", "clear", "login", "logout", "console")
+
 _BASH = """\
 # awsrun completion for bash; for zsh it runs under bashcompinit.
 _awsrun() {
@@ -49,8 +52,7 @@ _awsrun() {
         COMPREPLY=($(compgen -W "__OPTIONS__" -- "$cur"))
     elif [ "$seen" = completion ]; then
         COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
-    elif [[ -z $seen || " exec env credential-process clear login logout " == *" $seen "* ]]
-    then
+    elif [[ -z $seen || " __PROFILE_WORDS__ " == *" $seen "* ]]; then
         [ -z "$seen" ] && COMPREPLY=($(compgen -W "__WORDS__" -- "$cur"))
         # Profile names are data from a file: never through compgen -W, which expands
         # each word again (a `$(...)` in a name would run).
@@ -103,7 +105,7 @@ _awsrun() {
         compadd -- __OPTIONS__
     elif [[ $seen == completion ]]; then
         compadd -- bash zsh fish
-    elif [[ -z $seen || $seen == (exec|env|credential-process|clear|login|logout) ]]; then
+    elif [[ -z $seen || $seen == (__PROFILE_WORDS_ZSH__) ]]; then
         [[ -z $seen ]] && compadd -- __WORDS__
         # Profile names are data: compadd quotes them, nothing expands them again.
         compadd -- ${(f)"$(awsrun list --names 2>/dev/null)"}
@@ -166,6 +168,8 @@ complete -c awsrun -f
 complete -c awsrun -n __awsrun_in_command -a '(__awsrun_complete_command)'
 complete -c awsrun -n __awsrun_at_word -a '__WORDS__' -d 'command word'
 complete -c awsrun -n __awsrun_at_word -a '(awsrun list --names 2>/dev/null)' -d profile
+complete -c awsrun -n '__fish_seen_subcommand_from __PROFILE_WORDS__; and not __awsrun_in_command' \
+    -a '(awsrun list --names 2>/dev/null)' -d profile
 complete -c awsrun -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 __FISH_OPTIONS__
 """
@@ -196,6 +200,7 @@ def completion_script(
             lines.append(line)
         return (
             _FISH.replace("__WORDS__", " ".join(words))
+            .replace("__PROFILE_WORDS__", " ".join(_PROFILE_WORDS))
             .replace("__VALUE_OPTIONS__", " ".join(value_options))
             .replace("__FISH_OPTIONS__", "\n".join(lines))
         )
@@ -206,6 +211,8 @@ def completion_script(
         .replace("__FORMATS__", choices["--format"])
         .replace("__REGIONS__", choices["--region"])
         .replace("__WORDS__", " ".join(words))
+        .replace("__PROFILE_WORDS_ZSH__", "|".join(_PROFILE_WORDS))
+        .replace("__PROFILE_WORDS__", " ".join(_PROFILE_WORDS))
     )
 
 

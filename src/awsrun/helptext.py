@@ -37,9 +37,9 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   exec                the same as plain awsrun, for a profile named like a word below
   env                 print the variables, for eval, fish, PowerShell, cmd, .env, JSON
   credential-process  the AWS credential_process JSON, for a profile in ~/.aws/config
-  list                every profile, its kind, source, region and cached time left
-  clear               remove cached credentials
+  list, clear         every profile, its kind and cached time left; remove cached ones
   login, logout       sign in to (out of) a profile's IAM Identity Center (SSO) session
+  console             open the AWS console as a profile, from the same cache
   completion          a bash, zsh or fish completion script
 
   awsrun prodaccess -- terraform plan
@@ -143,6 +143,30 @@ Signs out of the sessions (the portal's sign-out), removes their tokens from
 credentials that came from them.
 
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
+""",
+    "console": f"""\
+usage: awsrun console [OPTIONS] PROFILE [--service NAME | --destination URL] [--print]
+
+  awsrun console prodaccess              # the console home, as the role, in the browser
+  awsrun console --service s3 prodaccess
+  awsrun console --print --duration 4h prodaccess | pbcopy
+
+Signs in to the AWS console as the profile with its credentials from awsrun's cache (no
+new MFA code while the MFA session lasts), through AWS's federation endpoint. Long-term
+keys go through STS GetFederationToken first, with the IAM user's own permissions.
+The URL signs anyone in for 15 minutes: opening a browser puts it on the browser's
+command line; --print writes it to stdout only, for pasting.
+
+options:
+  --service NAME         the service's console page (s3, ec2, cloudwatch...)
+  --destination URL      any console URL of the profile's partition
+  --print                print the URL instead of opening a browser (BROWSER is honoured)
+  --duration DURATION    the console session's length, 15m to 12h (else the credentials')
+  --region REGION        the console's region (else AWS_DEFAULT_REGION, the profile's)
+  --min-ttl, --refresh, --session-name, --mfa-code, --mfa-duration, -v, --debug
+                         as for every command (awsrun --help)
+
+{_ENVIRONMENT_READ}  AWSRUN_FEDERATION_ENDPOINT (the federation URL; else AWS's, per partition)
 """,
     "completion": """\
 usage: awsrun completion bash|zsh|fish

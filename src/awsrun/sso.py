@@ -14,11 +14,11 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from awsrun.browser import browser_opener
 from awsrun.credentials import iso_utc, parse_iso
 from awsrun.errors import ConfigError, StsError
 from awsrun.report import Reporter
@@ -330,7 +330,7 @@ def sign_in(
         flow = DeviceSignIn(
             session,
             show=show,
-            open_url=_browser_opener() if browser else None,
+            open_url=browser_opener() if browser else None,
             now=now,
         )
         return flow.run()
@@ -347,7 +347,8 @@ def login(chain: Chain, *, browser: bool) -> str:
     if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
         raise ConfigError(
             f"profile {chain.profile!r} does not sign in through IAM Identity Center "
-            "(no sso_session or sso_start_url in it or in its source profiles)"
+            "(no sso_session or sso_start_url in it or in its source profiles); to open the "
+            f"AWS console as it: awsrun console {chain.profile}"
         )
     files = chain.files
     session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
@@ -404,16 +405,6 @@ def _sign_out(session: SsoSession, access_token: str) -> None:
     with contextlib.suppress(BotoCoreError, ClientError):
         client: Any = botocore.session.Session().create_client("sso", region_name=session.region)
         client.logout(accessToken=access_token)
-
-
-def _browser_opener() -> Callable[[str], bool] | None:
-    """webbrowser.open (which honours BROWSER), where a browser can be shown."""
-    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if sys.platform == "linux" and no_display and not os.environ.get("BROWSER"):
-        return None  # a server or a container: the URL and code are on the terminal
-    import webbrowser
-
-    return webbrowser.open
 
 
 __all__ = [

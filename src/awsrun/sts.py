@@ -1,7 +1,9 @@
-"""The calls that reach AWS: STS AssumeRole and GetSessionToken, and boto3's own resolution of
-profiles awsrun does not resolve itself (SSO, credential_process, web identity, instance roles).
+"""The calls that reach STS (AssumeRole, GetSessionToken, GetFederationToken), and boto3's
+own resolution of profiles awsrun does not resolve itself (SSO, credential_process, web
+identity, instance roles).
 
-The only module that imports botocore; it is imported only when the cache has no answer.
+Imported only when the cache has no answer, or for the console; sso.py and federation.py,
+which talk to AWS too, import botocore only inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ _SOURCE_REJECTED = frozenset(
     {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch"}
 )
 
+# GetFederationToken's session policy: without one the federated user may do nothing.
+_ALLOW_ALL_POLICY = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+)
 
 # What each kind of profile is set up by, for messages that say what to fix.
 _SETTINGS_READ = {
@@ -161,6 +167,25 @@ class Sts:
                 SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
             )
         return _from_sts(response["Credentials"])
+
+    def get_federation_token(
+        self,
+        signer: Credentials,
+        *,
+        name: str,
+        duration_seconds: int,
+        region: str | None,
+        source: str,
+    ) -> tuple[Credentials, str]:
+        """A federated user's session for the console, which refuses long-term keys; and the
+        federated user's ARN. The policy allows everything, so the session has exactly the
+        IAM user's own permissions (a federated session has the intersection of the two)."""
+        client = self._client(signer, region)
+        with _sts_errors(client, "GetFederationToken", source, self._reporter):
+            response = client.get_federation_token(
+                Name=name, DurationSeconds=duration_seconds, Policy=_ALLOW_ALL_POLICY
+            )
+        return _from_sts(response["Credentials"]), str(response["FederatedUser"]["Arn"])
 
     def profile_credentials(self, profile: str, kind: str, region: str | None) -> Credentials:
         """What botocore's own provider of that kind makes of a profile (SSO,

@@ -1,0 +1,24 @@
+"""The user's web browser, for an SSO sign-in page and the AWS console."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+
+def browser_opener() -> Callable[[str], bool] | None:
+    """webbrowser.open (which honours BROWSER), or None where no browser can be shown.
+
+    On Linux with no display and no BROWSER (a server, a container, an SSH session),
+    webbrowser would fall back to a text browser in the same terminal, or to nothing.
+    """
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform == "linux" and no_display and not os.environ.get("BROWSER"):
+        return None
+    import webbrowser
+
+    return webbrowser.open
+
+
+__all__ = ["browser_opener"]

@@ -1,0 +1,168 @@
+"""awsrun console: the AWS web console, signed in as a profile with the credentials every
+other command uses (the same cache, MFA session and lock), through the federation endpoint."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Mapping
+
+from awsrun.broker import Broker, Options
+from awsrun.browser import browser_opener
+from awsrun.cache import Cache
+from awsrun.credentials import Credentials
+from awsrun.durations import format_duration
+from awsrun.errors import AwsrunError, ConfigError
+from awsrun.federation import (
+    console_destination,
+    federation_endpoint,
+    partition_of_arn,
+    partition_of_region,
+    sign_in_url,
+)
+from awsrun.profiles import Boto3Profile, Chain
+from awsrun.report import Reporter
+
+# A federation token lasts this long unless --duration says otherwise, as a role session does.
+DEFAULT_FEDERATION_SECONDS = 3600
+
+
+class ConsoleRequest:
+    """What the command line asks of the console: its page, its length, print or open."""
+
+    __slots__ = ("destination", "print_only", "service", "session_seconds")
+
+    def __init__(
+        self,
+        *,
+        service: str | None = None,
+        destination: str | None = None,
+        session_seconds: int | None = None,
+        print_only: bool = False,
+    ) -> None:
+        self.service = service
+        self.destination = destination
+        # --duration: the console session's length, not the role session's.
+        self.session_seconds = session_seconds
+        self.print_only = print_only
+
+
+def open_console(
+    chain: Chain,
+    options: Options,
+    request: ConsoleRequest,
+    *,
+    cache: Cache,
+    reporter: Reporter,
+    environ: Mapping[str, str],
+) -> int:
+    _refuse_mfa_session(chain)
+    # Before any STS call or MFA prompt: nowhere to open the URL is known at once.
+    opener = None if request.print_only else browser_opener()
+    if not request.print_only and opener is None:
+        raise AwsrunError(
+            "no browser to open the console in (no DISPLAY, WAYLAND_DISPLAY or BROWSER): "
+            f"run 'awsrun console --print {chain.profile}' and open the URL it prints"
+        )
+    broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
+    credentials = broker.credentials()
+    arn = _role_arn(chain)
+    session_seconds = request.session_seconds
+    federated = not credentials.session_token
+    if federated:
+        credentials, arn = _federation_token(chain, broker, credentials, request, reporter)
+        session_seconds = None  # the endpoint refuses SessionDuration for these
+    partition = partition_of_arn(arn) or partition_of_region(broker.region)
+    destination = console_destination(
+        partition, broker.region, request.service, request.destination
+    )
+    url = sign_in_url(
+        federation_endpoint(partition, environ),
+        credentials,
+        destination,
+        session_seconds=session_seconds,
+        reporter=reporter,
+    )
+    reporter.info(_lasts(chain.profile, credentials, session_seconds, federated=federated))
+    if request.print_only:
+        sys.stdout.write(url + "\n")
+        return 0
+    assert opener is not None
+    if not opener(url):
+        raise AwsrunError(
+            "the browser did not start (check BROWSER): run "
+            f"'awsrun console --print {chain.profile}' and open the URL it prints"
+        )
+    return 0
+
+
+def _refuse_mfa_session(chain: Chain) -> None:
+    if chain.mfa_serial is not None and not chain.hops:
+        raise ConfigError(
+            f"profile {chain.profile!r} gives an MFA session (GetSessionToken), which the AWS "
+            "console does not take: open the console from a role profile (role_arn, with "
+            "mfa_serial there), or from a profile with these keys and no mfa_serial (through "
+            "GetFederationToken, without MFA)"
+        )
+
+
+def _role_arn(chain: Chain) -> str | None:
+    """The ARN of the role the credentials are a session of, where the config names it."""
+    if chain.hops:
+        return chain.hops[-1].role_arn
+    root = chain.root
+    if isinstance(root, Boto3Profile):
+        return dict(root.settings).get("role_arn")
+    return None
+
+
+def _federation_token(
+    chain: Chain,
+    broker: Broker,
+    keys: Credentials,
+    request: ConsoleRequest,
+    reporter: Reporter,
+) -> tuple[Credentials, str]:
+    """The console refuses long-term keys: a federated user's session of the same IAM user."""
+    from awsrun.sts import Sts
+
+    name = _federated_name(chain.profile)
+    seconds = request.session_seconds or DEFAULT_FEDERATION_SECONDS
+    reporter.info(
+        f"profile {chain.profile!r} has long-term keys, which the console does not take: STS "
+        f"GetFederationToken as {name!r} for {format_duration(seconds)} (your IAM user's own "
+        "permissions stay the limit)"
+    )
+    sts = Sts(chain.profile, endpoint_configured=chain.endpoint is not None, reporter=reporter)
+    return sts.get_federation_token(
+        keys,
+        name=name,
+        duration_seconds=seconds,
+        region=broker.region,
+        source=f"profile {chain.profile!r}",
+    )
+
+
+def _federated_name(profile: str) -> str:
+    """A federated user's name from the profile's: 2 to 32 of the characters STS takes."""
+    name = re.sub(r"[^\w+=,.@-]", "-", profile, flags=re.ASCII)[:32]
+    return name if len(name) >= 2 else "awsrun"
+
+
+def _lasts(
+    profile: str, credentials: Credentials, session_seconds: int | None, *, federated: bool
+) -> str:
+    ends = credentials.expires_at
+    if federated:
+        why = "the federation token's length; --duration sets another"
+    elif session_seconds is not None:
+        ends = time.time() + session_seconds
+        why = f"--duration {format_duration(session_seconds)}"
+    else:
+        why = "as long as the credentials last; --duration sets another length"
+    until = "" if ends is None else " until " + time.strftime("%H:%M", time.localtime(ends))
+    return f"console session as profile {profile!r}{until} ({why})"
+
+
+__all__ = ["DEFAULT_FEDERATION_SECONDS", "ConsoleRequest", "open_console"]
