@@ -180,6 +180,7 @@ def test_the_console_host_follows_the_roles_partition(
     )
     assert refused.returncode == 125
     assert f"--destination takes a console URL of partition {partition}" in refused.stderr
+    assert len(sts.assumed_roles()) == 1  # refused before a second AssumeRole
 
 
 def test_failures_are_one_line_and_never_show_the_url(
@@ -230,4 +231,4 @@ def test_console_usage_errors(
 
     assert result.returncode == 125
     assert message in result.stderr
-    assert fed.sessions == []
+    assert (fed.sessions, sts.assumed_roles()) == ([], [])  # refused before any call

@@ -201,6 +201,22 @@ def test_login_signs_in_ahead_and_needs_a_terminal(home: Home, idc: FakeIdentity
     assert not_sso.returncode == 125
     assert "does not sign in through IAM Identity Center" in not_sso.stderr
     # aws-vault's `login` opens the console: say where that is here.
+    by_name = run_awsrun(["login", "--sso-session", "corp"], home.env)
+    assert by_name.stderr == (
+        "awsrun: SSO session 'corp' needs a sign-in: run 'awsrun login --sso-session corp' "
+        "in a terminal\n"
+    )
+    unknown = run_awsrun(["login", "--sso-session", "crop"], home.env)
+    assert unknown.stderr == (
+        "awsrun: the config file has no [sso-session crop] section (its SSO sessions: corp)\n"
+    )
+    session = in_terminal(home, ["--no-browser", "login", "--sso-session", "corp"])
+    session.expect(r"open \S+/verify and enter the code ABCD-0002")
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-2", timeout=10).read()
+    session.expect(r"signed in to SSO session 'corp' until \d\d:\d\d")
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
     assert not_sso.stderr.endswith("to open the AWS console as it: awsrun console prod\n")
 
 

@@ -32,6 +32,7 @@ _VALUE_OPTIONS = {
     "--format": "format",
     "--service": "service",
     "--destination": "destination",
+    "--sso-session": "sso_session",
 }
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
@@ -49,8 +50,10 @@ _FLAG_OPTIONS = {
     "--no-browser": "no_browser",
     "--print": "print",
 }
-# Options of awsrun console alone.
-_CONSOLE_OPTIONS = ("service", "destination", "print")
+# Options that one command word alone takes.
+_ACTION_OPTIONS = {
+    "service": "console", "destination": "console", "print": "console", "sso_session": "login",
+}  # fmt: skip
 COMMAND_WORDS = (
     "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
     "completion",
@@ -338,15 +341,24 @@ def _run_inventory(invocation: Invocation, environ: Mapping[str, str], reporter:
 
 
 def _run_login(invocation: Invocation, environ: Mapping[str, str]) -> int:
-    """awsrun login PROFILE: sign in to the profile's IAM Identity Center session now."""
+    """awsrun login PROFILE | --sso-session NAME: sign in to an IAM Identity Center session
+    now."""
+    from awsrun import sso
     from awsrun.profiles import load_config_files
-    from awsrun.sso import login
 
-    if len(invocation.words) != 1:
-        raise UsageError("awsrun login takes one profile: awsrun login PROFILE")
-    choice = _profile_choice(invocation, environ)
-    chain = _resolve(choice, invocation, load_config_files(environ))
-    sys.stdout.write(login(chain, browser="no_browser" not in invocation.flags))
+    name = invocation.values.get("sso_session")
+    if len(invocation.words) != (0 if name else 1):
+        raise UsageError(
+            "awsrun login takes one profile, or --sso-session NAME: awsrun login PROFILE"
+        )
+    files = load_config_files(environ)
+    if name:
+        session, words = sso.session_named(name, files), f"--sso-session {name}"
+    else:
+        choice = _profile_choice(invocation, environ)
+        session = sso.session_of_chain(_resolve(choice, invocation, files))
+        words = choice.name
+    sys.stdout.write(sso.login(session, words, browser="no_browser" not in invocation.flags))
     return 0
 
 
@@ -394,10 +406,14 @@ def _run_console(
     return open_console(chain, options, request, cache=cache, reporter=reporter, environ=environ)
 
 
-def _refuse_console_options(invocation: Invocation) -> None:
-    for name in _CONSOLE_OPTIONS:
-        if name in invocation.values or name in invocation.flags:
-            raise UsageError(f"--{name} goes with awsrun console only (see awsrun console --help)")
+def _refuse_other_actions_options(invocation: Invocation) -> None:
+    for name, action in _ACTION_OPTIONS.items():
+        given = name in invocation.values or name in invocation.flags
+        if given and invocation.action != action:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"{option} goes with awsrun {action} only (see awsrun {action} --help)"
+            )
 
 
 def _run_completion(invocation: Invocation) -> int:
@@ -435,8 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from awsrun.report import Reporter
 
         reporter = Reporter(verbose="verbose" in invocation.flags or debug)
-        if invocation.action != "console":
-            _refuse_console_options(invocation)
+        _refuse_other_actions_options(invocation)
         if invocation.action in ("list", "clear"):
             return _run_inventory(invocation, os.environ, reporter)
         if invocation.action == "completion":

@@ -66,23 +66,20 @@ def open_console(
             f"run 'awsrun console --print {chain.profile}' and open the URL it prints"
         )
     broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
+    # Where the console is, from the config alone: a wrong --destination fails before any call.
+    partition = partition_of_arn(_role_arn(chain)) or partition_of_region(broker.region)
+    destination, endpoint = _where(partition, broker.region, request, environ)
     credentials = broker.credentials()
-    arn = _role_arn(chain)
     session_seconds = request.session_seconds
     federated = not credentials.session_token
     if federated:
-        credentials, arn = _federation_token(chain, broker, credentials, request, reporter)
+        credentials, user_arn = _federation_token(chain, broker, credentials, request, reporter)
         session_seconds = None  # the endpoint refuses SessionDuration for these
-    partition = partition_of_arn(arn) or partition_of_region(broker.region)
-    destination = console_destination(
-        partition, broker.region, request.service, request.destination
-    )
+        user_partition = partition_of_arn(user_arn)
+        if user_partition is not None and user_partition != partition:
+            destination, endpoint = _where(user_partition, broker.region, request, environ)
     url = sign_in_url(
-        federation_endpoint(partition, environ),
-        credentials,
-        destination,
-        session_seconds=session_seconds,
-        reporter=reporter,
+        endpoint, credentials, destination, session_seconds=session_seconds, reporter=reporter
     )
     reporter.info(_lasts(chain.profile, credentials, session_seconds, federated=federated))
     if request.print_only:
@@ -95,6 +92,14 @@ def open_console(
             f"'awsrun console --print {chain.profile}' and open the URL it prints"
         )
     return 0
+
+
+def _where(
+    partition: str, region: str | None, request: ConsoleRequest, environ: Mapping[str, str]
+) -> tuple[str, str]:
+    """The console page to land on, and the federation endpoint that signs in to it."""
+    destination = console_destination(partition, region, request.service, request.destination)
+    return destination, federation_endpoint(partition, environ)
 
 
 def _refuse_mfa_session(chain: Chain) -> None:

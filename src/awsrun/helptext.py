@@ -121,9 +121,10 @@ and says what it removed.
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
 """,
     "login": f"""\
-usage: awsrun login [--no-browser] PROFILE
+usage: awsrun login [--no-browser] PROFILE | awsrun login --sso-session NAME
 
   awsrun login sso-dev
+  awsrun login --sso-session corp  # an [sso-session corp] section of the config file
 
 Signs in to the IAM Identity Center session of PROFILE (or of the SSO profile its chain
 starts from) with the device flow: the URL and code on the terminal, the browser opened

@@ -310,17 +310,18 @@ def ensure_signed_in(
 
 def sign_in(
     session: SsoSession,
-    profile: str,
+    login_words: str,
     *,
     browser: bool,
     now: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
-    """The device flow on this terminal; with none, one line that says where to run it."""
+    """The device flow on this terminal; with none, one line that says where to run it
+    (`awsrun login` with `login_words`: a profile, or `--sso-session NAME`)."""
     try:
         tty = os.open("/dev/tty", os.O_WRONLY | os.O_NOCTTY)
     except OSError:
         raise ConfigError(
-            f"{session.label} needs a sign-in: run 'awsrun login {profile}' in a terminal"
+            f"{session.label} needs a sign-in: run 'awsrun login {login_words}' in a terminal"
         ) from None
 
     def show(text: str) -> None:
@@ -338,9 +339,8 @@ def sign_in(
         os.close(tty)
 
 
-def login(chain: Chain, *, browser: bool) -> str:
-    """`awsrun login PROFILE`: sign in now, as `aws sso login` does (also the way out of a
-    token that was revoked before its time); the line that says until when it is good."""
+def session_of_chain(chain: Chain) -> SsoSession:
+    """The Identity Center session `awsrun login PROFILE` signs in to."""
     from awsrun.profiles import Boto3Profile
 
     root = chain.root
@@ -351,8 +351,23 @@ def login(chain: Chain, *, browser: bool) -> str:
             f"AWS console as it: awsrun console {chain.profile}"
         )
     files = chain.files
-    session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
-    token = sign_in(session, chain.profile, browser=browser)
+    return session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+
+
+def session_named(name: str, files: ConfigFiles) -> SsoSession:
+    """`awsrun login --sso-session NAME`: the `[sso-session NAME]` section's session."""
+    if name not in files.sso_sessions:
+        known = ", ".join(sorted(files.sso_sessions)) or "none"
+        raise ConfigError(
+            f"the config file has no [sso-session {name}] section (its SSO sessions: {known})"
+        )
+    return session_of(f"--sso-session {name}", {"sso_session": name}, files.sso_sessions)
+
+
+def login(session: SsoSession, login_words: str, *, browser: bool) -> str:
+    """`awsrun login`: sign in now, as `aws sso login` does (also the way out of a token
+    that was revoked before its time); the line that says until when it is good."""
+    token = sign_in(session, login_words, browser=browser)
     left = seconds_left(token, time.time())
     assert left is not None  # a token just written has its expiry
     until = time.strftime("%H:%M", time.localtime(time.time() + left))
@@ -415,7 +430,9 @@ __all__ = [
     "logout",
     "read_token",
     "seconds_left",
+    "session_named",
     "session_of",
+    "session_of_chain",
     "sign_in",
     "usable_without_sign_in",
     "write_token",
