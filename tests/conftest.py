@@ -56,6 +56,11 @@ def sts(sts_server: LocalSts) -> Iterator[LocalSts]:
             assert secret not in text, "a secret reached awsrun's stderr"
 
 
+def stderr_seen() -> list[str]:
+    """What awsrun printed on stderr so far in the current test (run_awsrun's runs)."""
+    return list(_STDERR_SEEN)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_stderr_record() -> None:
     _STDERR_SEEN.clear()

@@ -17,6 +17,12 @@ from typing import Any
 from loopback import LoopbackServer, QuietHandler, serving
 
 ACCOUNT = "123456789012"
+# What every secret this fake hands out contains: no test may find one on stderr or the
+# terminal (the device code only inside the verification URL the browser gets).
+SECRET_MARKERS = (
+    "sso-access-token-", "sso-refresh-token-", "client-secret-", "ssoSECRET", "ssoTOKEN",
+    "code=device-",
+)  # fmt: skip
 
 
 class FakeIdentityCenter(LoopbackServer):
@@ -33,6 +39,7 @@ class FakeIdentityCenter(LoopbackServer):
         self.code_lifetime = 600  # seconds a device code stays good for
         self._issued: dict[str, float] = {}
         self.logouts = 0
+        self.refreshes = 0
         self._lock = threading.Lock()
         server = self
 
@@ -84,6 +91,21 @@ class FakeIdentityCenter(LoopbackServer):
                         "verificationUriComplete": f"{self.endpoint}/verify?code={code}",
                         "expiresIn": self.code_lifetime,
                         "interval": 1,
+                    },
+                    "",
+                )
+            if path == "/token" and request.get("grantType") == "refresh_token":
+                # botocore's silent renewal of a session's token.
+                if not str(request.get("refreshToken", "")).startswith("sso-refresh-token-"):
+                    return 400, {"error": "invalid_grant"}, "InvalidGrantException"
+                self.refreshes += 1
+                return (
+                    200,
+                    {
+                        "accessToken": f"sso-access-token-refreshed-{self.refreshes}",
+                        "tokenType": "Bearer",
+                        "expiresIn": 8 * 3600,
+                        "refreshToken": f"sso-refresh-token-refreshed-{self.refreshes}",
                     },
                     "",
                 )

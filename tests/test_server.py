@@ -386,3 +386,25 @@ def test_keys_in_a_boto_config_file_are_refused(home: Home, sts: LocalSts) -> No
 
     assert result.returncode == 125
     assert str(boto_config) in result.stderr
+
+
+def test_when_full_the_slow_reader_is_dropped_not_a_request_waiting_to_be_read() -> None:
+    from http.server import BaseHTTPRequestHandler
+
+    from awsrun.server import _BoundedHttpServer
+
+    server = _BoundedHttpServer(BaseHTTPRequestHandler)
+    waiting_ours, waiting_theirs = socket.socketpair()  # older: its request is in
+    slow_ours, slow_theirs = socket.socketpair()  # newer: sent nothing yet
+    try:
+        waiting_theirs.sendall(b"GET /credentials HTTP/1.0\r\n\r\n")
+        server._reading = {waiting_ours: None, slow_ours: None}
+        server._drop_oldest_reader()
+
+        assert list(server._reading) == [waiting_ours]
+        slow_theirs.settimeout(5)
+        assert slow_theirs.recv(1) == b""  # shut down: its client sees the end
+    finally:
+        server.server_close()
+        for end in (waiting_ours, waiting_theirs, slow_ours, slow_theirs):
+            end.close()

@@ -5,19 +5,21 @@ nobody can sign in. Against a fake Identity Center on 127.0.0.1 (tests/fakesso.p
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import stat
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Home, awsrun_executable, role_arn, run_awsrun
-from fakesso import FakeIdentityCenter, identity_center
+from conftest import Home, awsrun_executable, role_arn, run_awsrun, stderr_seen
+from fakesso import SECRET_MARKERS, FakeIdentityCenter, identity_center
 from localsts import LocalSts
 
 SSO_CONFIG = """
@@ -58,6 +60,19 @@ def idc(home: Home, tmp_path: Path) -> Iterator[FakeIdentityCenter]:
             }
         )
         yield fake
+    # The secret scan: nothing the fake handed out on stderr or on any terminal.
+    for text in [*stderr_seen(), *(transcript.getvalue() for transcript in _TERMINALS)]:
+        for marker in SECRET_MARKERS:
+            assert marker not in text, f"an SSO secret ({marker}...) was shown"
+
+
+# What each terminal of the current test showed, for the secret scan.
+_TERMINALS: list[io.StringIO] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_terminals() -> None:
+    _TERMINALS.clear()
 
 
 def token_file(home: Home, name: str) -> Path:
@@ -66,7 +81,10 @@ def token_file(home: Home, name: str) -> Path:
 
 
 def in_terminal(home: Home, args: list[str]) -> pexpect.spawn:
-    return pexpect.spawn(awsrun_executable(), args, env=home.env, encoding="utf-8", timeout=60)
+    session = pexpect.spawn(awsrun_executable(), args, env=home.env, encoding="utf-8", timeout=60)
+    session.logfile_read = transcript = io.StringIO()
+    _TERMINALS.append(transcript)
+    return session
 
 
 def login_in_terminal(home: Home) -> pexpect.spawn:
@@ -366,3 +384,35 @@ def test_the_console_opens_as_the_sso_role_from_the_stored_token(
     assert sent["sessionId"].startswith("ASIASSO")
     assert idc.role_credentials == [("123456789012", "Developer")]
     assert idc.authorizations == 1
+
+
+def test_a_token_the_aws_cli_wrote_is_used_and_renewed_with_its_refresh_token(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    def cli_token(expires_in: int) -> None:
+        """A token file as `aws sso login` leaves it (its field names, its time format)."""
+        path = token_file(home, "corp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
+        path.write_text(json.dumps({
+            "startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
+            "accessToken": "sso-access-token-from-the-cli", "expiresAt": at,
+            "clientId": "client-cli", "clientSecret": "client-secret-cli",
+            "registrationExpiresAt": "2099-01-01T00:00:00Z",
+            "refreshToken": "sso-refresh-token-from-the-cli",
+        }))  # fmt: skip
+
+    cli_token(3600)
+    valid = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
+    cli_token(-60)  # expired a minute ago; its refresh token is good
+    run_awsrun(["clear", "sso-dev"], home.env)
+    renewed = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
+
+    # No terminal for either run: a sign-in would have failed them.
+    assert valid.returncode == 0, valid.stderr
+    assert renewed.returncode == 0, renewed.stderr
+    assert valid.stdout.startswith("KEY=ASIASSO")
+    assert renewed.stdout.startswith("KEY=ASIASSO")
+    assert (idc.authorizations, idc.refreshes) == (0, 1)
+    stored = json.loads(token_file(home, "corp").read_text())
+    assert stored["accessToken"] == "sso-access-token-refreshed-1"

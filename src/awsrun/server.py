@@ -55,7 +55,8 @@ _RETRY_FIRST_SECONDS = 5
 _RETRY_MAX_SECONDS = 120
 
 # A connection must send its request within this (per read), and at most this many are
-# served at once; when all are taken, the one that has been reading longest is dropped.
+# served at once; when all are taken, the one that has been reading longest is dropped
+# (not one whose request is in and waits for its thread to read it).
 READ_TIMEOUT_SECONDS = 5.0
 MAX_CONNECTIONS = 32
 # The kernel queues a burst of connections instead of refusing them (socketserver: 5).
@@ -201,13 +202,21 @@ class _BoundedHttpServer(ThreadingHTTPServer):
         self._slots.release()
 
     def _drop_oldest_reader(self) -> None:
+        """Drop the connection that has been sending its request longest. One with bytes
+        its thread has not read yet (a burst's requests, waiting for their threads) is not
+        slow: it stays, and the new connection waits for a slot instead."""
         with self._guard:
-            oldest = next(iter(self._reading), None)
-            if oldest is None:
-                return
-            del self._reading[oldest]
-        with contextlib.suppress(OSError):  # already closed by its client
-            oldest.shutdown(socket.SHUT_RDWR)  # its thread's read returns at once
+            readers = list(self._reading)  # oldest first
+        for reader in readers:
+            if _has_unread_bytes(reader):
+                continue
+            with self._guard:
+                if reader not in self._reading:
+                    continue  # its request came in meanwhile
+                del self._reading[reader]
+            with contextlib.suppress(OSError):  # already closed by its client
+                reader.shutdown(socket.SHUT_RDWR)  # its thread's read returns at once
+            return
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that gave up or was dropped is normal: no traceback on the terminal."""
@@ -216,6 +225,17 @@ class _BoundedHttpServer(ThreadingHTTPServer):
         error = sys.exc_info()[1]
         if not isinstance(error, OSError):
             sys.stderr.write(f"awsrun: --server: a request failed: {type(error).__name__}\n")
+
+
+def _has_unread_bytes(connection: socket.socket) -> bool:
+    import select
+
+    poller = select.poll()
+    try:
+        poller.register(connection, select.POLLIN)
+    except (OSError, ValueError):  # closed
+        return False
+    return bool(poller.poll(0))
 
 
 def _handler_class(server: CredentialServer) -> type[BaseHTTPRequestHandler]:
