@@ -80,6 +80,25 @@ def token_file(home: Home, name: str) -> Path:
     return home.path / ".aws" / "sso" / "cache" / f"{digest}.json"
 
 
+def write_cli_token(home: Home, expires_in: float, *, refreshable: bool = True) -> None:
+    """A token file of session corp as `aws sso login` leaves it (its field names, its time
+    format); not `refreshable`: no refresh token and no client registration."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
+    token = {
+        "startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
+        "accessToken": "sso-access-token-from-the-cli", "expiresAt": at,
+    }  # fmt: skip
+    if refreshable:
+        token.update({
+            "clientId": "client-cli", "clientSecret": "client-secret-cli",
+            "registrationExpiresAt": "2099-01-01T00:00:00Z",
+            "refreshToken": "sso-refresh-token-from-the-cli",
+        })  # fmt: skip
+    path = token_file(home, "corp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(token))
+
+
 def in_terminal(home: Home, args: list[str]) -> pexpect.spawn:
     session = pexpect.spawn(awsrun_executable(), args, env=home.env, encoding="utf-8", timeout=60)
     session.logfile_read = transcript = io.StringIO()
@@ -172,36 +191,53 @@ def test_a_denied_sign_in_is_one_line(home: Home, idc: FakeIdentityCenter, tmp_p
     assert "Traceback" not in session.before
 
 
-def test_one_sign_in_serves_many_parallel_runs(
-    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+def test_one_sign_in_serves_sixteen_parallel_runs(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter, tmp_path: Path
 ) -> None:
-    home.env["BROWSER"] = "true %s"  # a browser that shows the page; nobody approves yet
+    write_cli_token(home, -3600, refreshable=False)  # expired an hour ago, nothing to renew
+    opened = tmp_path / "opened"
+    counter = tmp_path / "browser"  # shows the page; nobody approves yet
+    counter.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    counter.chmod(0o755)
+    home.env.update({"BROWSER": f"{counter} %s", "AWSRUN_LOCK_TIMEOUT": "60"})
     signing = in_terminal(home, ["sso-dev", "--", *SHOW_KEY])
     signing.expect("enter the code ABCD-0001")
-    env = {**home.env, "AWSRUN_LOCK_TIMEOUT": "60"}
-    waiters = [
+    # Fifteen more, three with a terminal of their own, twelve with none.
+    with_terminal = [in_terminal(home, ["sso-dev", "--", *SHOW_KEY]) for _ in range(3)]
+    without = [
         subprocess.Popen(
             [awsrun_executable(), "sso-dev", "--", *SHOW_KEY],
-            env=env,
+            env=home.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            start_new_session=True,  # no terminal: they cannot sign in themselves
+            start_new_session=True,
         )
-        for _ in range(4)
+        for _ in range(12)
     ]
-    for waiter in waiters:  # each says what it waits for before the approval comes
+    # Each says what it waits for before the approval comes.
+    for waiter in without:
         assert waiter.stderr is not None
         assert "a sign-in in another terminal?" in waiter.stderr.readline()
+    for session in with_terminal:
+        session.expect("a sign-in in another terminal")
     urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
-    signing.expect(pexpect.EOF)
-    signing.close()
-    finished = [waiter.communicate(timeout=60) for waiter in waiters]
+    keys = []
+    for session in [signing, *with_terminal]:
+        session.expect(r"KEY=(\w+)")
+        keys.append(session.match.group(1))
+        session.expect(pexpect.EOF)
+        session.close()
+        assert session.exitstatus == 0
+    for waiter in without:
+        out, _ = waiter.communicate(timeout=60)
+        assert waiter.returncode == 0
+        keys.append(out.strip().removeprefix("KEY="))
 
-    assert signing.exitstatus == 0
-    assert [waiter.returncode for waiter in waiters] == [0] * 4
-    assert all(out.startswith("KEY=ASIASSO") for out, _ in finished)
-    assert (idc.authorizations, len(idc.role_credentials)) == (1, 1)
+    assert len(keys) == 16
+    assert all(key.startswith("ASIASSO") for key in keys)
+    assert (idc.registrations, idc.authorizations, len(idc.role_credentials)) == (1, 1, 1)
+    assert len(opened.read_text().splitlines()) == 1  # one browser tab
 
 
 def test_login_signs_in_ahead_and_needs_a_terminal(home: Home, idc: FakeIdentityCenter) -> None:
@@ -389,22 +425,9 @@ def test_the_console_opens_as_the_sso_role_from_the_stored_token(
 def test_a_token_the_aws_cli_wrote_is_used_and_renewed_with_its_refresh_token(
     home: Home, sts: LocalSts, idc: FakeIdentityCenter
 ) -> None:
-    def cli_token(expires_in: int) -> None:
-        """A token file as `aws sso login` leaves it (its field names, its time format)."""
-        path = token_file(home, "corp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
-        path.write_text(json.dumps({
-            "startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
-            "accessToken": "sso-access-token-from-the-cli", "expiresAt": at,
-            "clientId": "client-cli", "clientSecret": "client-secret-cli",
-            "registrationExpiresAt": "2099-01-01T00:00:00Z",
-            "refreshToken": "sso-refresh-token-from-the-cli",
-        }))  # fmt: skip
-
-    cli_token(3600)
+    write_cli_token(home, 3600)
     valid = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
-    cli_token(-60)  # expired a minute ago; its refresh token is good
+    write_cli_token(home, -60)  # expired a minute ago; its refresh token is good
     run_awsrun(["clear", "sso-dev"], home.env)
     renewed = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
 
