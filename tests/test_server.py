@@ -408,3 +408,35 @@ def test_when_full_the_slow_reader_is_dropped_not_a_request_waiting_to_be_read()
         server.server_close()
         for end in (waiting_ours, waiting_theirs, slow_ours, slow_theirs):
             end.close()
+
+
+def test_a_credential_process_run_by_a_refresh_has_no_signals_blocked(
+    home: Home, sts: LocalSts, tmp_path: Path
+) -> None:
+    # awsrun blocks the forwarded signals in its threads (sigwaitinfo); a refresh runs in
+    # one of them, and the program it starts must not inherit that mask. (Credentials for
+    # 1000 s: outside botocore's 15-minute advisory window, which would run it twice.)
+    masks = tmp_path / "masks"
+    process = tmp_path / "process.py"
+    process.write_text(
+        "import json, time\n"
+        "status = open('/proc/self/status').read().splitlines()\n"
+        "blocked = next(line for line in status if line.startswith('SigBlk:')).split()[1]\n"
+        f"open({str(masks)!r}, 'a').write(blocked + '\\n')\n"
+        "expiry = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() + 1000))\n"
+        "print(json.dumps({'Version': 1, 'AccessKeyId': f'ASIAPROC{time.time_ns()}', "
+        "'SecretAccessKey': 'procSECRET', 'SessionToken': 'procTOKEN', "
+        "'Expiration': expiry}))\n"
+    )
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile by-process]\ncredential_process = {sys.executable} {process}\n"
+    )
+    command = [sys.executable, "-c", ASK_AFTER_A_PAUSE, "6"]
+    result = run_awsrun(["--server", "--min-ttl", "995", "by-process", "--", *command], home.env)
+
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1]["AccessKeyId"] != answers[1][1]["AccessKeyId"]  # refreshed
+    assert masks.read_text().split() == ["0000000000000000"] * 2

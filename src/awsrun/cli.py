@@ -280,13 +280,16 @@ def _run_with_credentials(
         reporter.warn(shell_banner(profile, credentials, server="server" in invocation.flags))
     if "server" in invocation.flags:
         from awsrun.server import CredentialServer, server_environment
-        from awsrun.supervise import run_child
+        from awsrun.supervise import run_child, with_signals_unblocked
 
         later = Broker(
             chain, options.for_later_refreshes(), cache=cache, reporter=reporter, environ=environ
         )
         server = CredentialServer(
-            later.credentials, credentials, label=f"profile {profile!r}", reporter=reporter
+            with_signals_unblocked(later.credentials),
+            credentials,
+            label=f"profile {profile!r}",
+            reporter=reporter,
         )
         child_env = server_environment(
             environ, variables, server.url, server.token, chain.files.credentials_path

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from awsrun.execute import check_command, command_error, shell_fallback
 
@@ -22,6 +23,11 @@ from awsrun.execute import check_command, command_error, shell_fallback
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # si_code of a signal the kernel sent on its own behalf: the terminal's, to its group.
 _SI_KERNEL = 0x80
+# How often the wait looks up from sigtimedwait: a signal that a thread took while it ran
+# with signals unblocked (with_signals_unblocked) is handled, by the fallback, by then.
+_WAKE_SECONDS = 0.25
+
+Result = TypeVar("Result")
 
 
 def start(command: Sequence[str], environment: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -55,7 +61,8 @@ def run_child(
         if hasattr(signal, "sigwaitinfo"):
             watched: set[int] = {*FORWARDED_SIGNALS, signal.SIGCHLD}
             # Blocked before `serve` starts its threads, which inherit the mask: every
-            # signal then waits for sigwaitinfo here, with its sender.
+            # signal then waits for sigtimedwait here, with its sender (but one taken by a
+            # thread in with_signals_unblocked, which the handler above forwards).
             old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
             try:
                 serve()
@@ -77,9 +84,29 @@ def _wait_forwarding(child: subprocess.Popen[bytes], watched: set[int]) -> int:
         returncode = child.poll()
         if returncode is not None:
             return returncode
-        info = signal.sigwaitinfo(watched)
+        info = signal.sigtimedwait(watched, _WAKE_SECONDS)
+        if info is None:
+            continue  # Python runs the handler of any signal another thread took
         if info.si_signo != signal.SIGCHLD and info.si_code != _SI_KERNEL:
             child.send_signal(info.si_signo)
+
+
+def with_signals_unblocked(work: Callable[[], Result]) -> Callable[[], Result]:
+    """`work`, run with no signal blocked in its thread. run_child blocks the forwarded
+    signals in every thread, and a program started from one inherits that mask: a
+    credential_process, an mfa_process or a browser a refresh starts would not stop on
+    Ctrl-C, nor see its own children end."""
+
+    def run() -> Result:
+        if not hasattr(signal, "pthread_sigmask"):
+            return work()
+        blocked = signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        try:
+            return work()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    return run
 
 
 def _terminal_delivered_it(signum: int) -> bool:
@@ -98,4 +125,4 @@ def _terminal_delivered_it(signum: int) -> bool:
         os.close(fd)
 
 
-__all__ = ["FORWARDED_SIGNALS", "run_child", "start"]
+__all__ = ["FORWARDED_SIGNALS", "run_child", "start", "with_signals_unblocked"]
