@@ -555,6 +555,10 @@ def test_federation_hosts_follow_the_partition_and_destinations_stay_in_it() -> 
     ]
     with pytest.raises(StsError, match="AWSRUN_FEDERATION_ENDPOINT"):
         federation_endpoint("aws-iso", {})
+    with pytest.raises(UsageError, match="give its URL with --destination"):
+        console_destination("aws-iso", "us-iso-east-1", None, None)
+    elsewhere = "https://console.example.gov/home"
+    assert console_destination("aws-iso", None, None, elsewhere) == elsewhere
     with pytest.raises(UsageError, match="https://"):
         federation_endpoint("aws", {"AWSRUN_FEDERATION_ENDPOINT": "file:///etc/passwd"})
     assert partition_of_arn("arn:aws-us-gov:iam::123456789012:role/Ops") == "aws-us-gov"

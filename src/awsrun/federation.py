@@ -84,25 +84,31 @@ def console_destination(
 ) -> str:
     """The console page to land on: `destination` if given (it must be in the partition's
     console), else the service's home (the console's own home without one) in `region`."""
-    host = CONSOLE_HOSTS.get(partition, CONSOLE_HOSTS["aws"])
+    host = CONSOLE_HOSTS.get(partition)
     if destination is not None:
         parsed = urllib.parse.urlsplit(destination)
         name = parsed.hostname or ""
-        if parsed.scheme != "https" or not (name == host or name.endswith("." + host)):
+        in_console = host is None or name == host or name.endswith("." + host)
+        if parsed.scheme != "https" or not in_console:
+            shape = f"https://{host}/... or https://REGION.{host}/..." if host else "https://..."
             raise UsageError(
-                f"--destination takes a console URL of partition {partition} "
-                f"(https://{host}/... or https://REGION.{host}/...), not {destination!r}"
+                f"--destination takes a console URL of partition {partition} ({shape}), "
+                f"not {destination!r}"
             )
         return destination
+    if host is None:
+        raise UsageError(
+            f"awsrun does not know the console of partition {partition!r} (only "
+            f"{', '.join(CONSOLE_HOSTS)}): give its URL with --destination"
+        )
     service = service or "console"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", service):
         raise UsageError(
             f"--service takes a console's short name such as s3, ec2 or cloudwatch, not "
             f"{service!r} (--destination takes a whole console URL)"
         )
-    path = f"/{service}/home"
-    query = f"?region={region}" if region else ""
-    return f"https://{host}{path}{query}"
+    query = "?" + urllib.parse.urlencode({"region": region}) if region else ""
+    return f"https://{host}/{service}/home{query}"
 
 
 def sign_in_url(
