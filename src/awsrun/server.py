@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import secrets
+import select
 import socket
 import threading
 import time
@@ -228,8 +229,6 @@ class _BoundedHttpServer(ThreadingHTTPServer):
 
 
 def _has_unread_bytes(connection: socket.socket) -> bool:
-    import select
-
     poller = select.poll()
     try:
         poller.register(connection, select.POLLIN)

@@ -21,6 +21,8 @@ from awsrun.execute import check_command, command_error, shell_fallback
 
 # Signals awsrun passes on to the command it waits for.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# What run_child blocks in every thread and waits for.
+_WATCHED = frozenset({*FORWARDED_SIGNALS, signal.SIGCHLD})
 # si_code of a signal the kernel sent on its own behalf: the terminal's, to its group.
 _SI_KERNEL = 0x80
 # How often the wait looks up from sigtimedwait: a signal that a thread took while it ran
@@ -59,14 +61,13 @@ def run_child(
     previous = {s: signal.signal(s, forward_unless_from_terminal) for s in FORWARDED_SIGNALS}
     try:
         if hasattr(signal, "sigwaitinfo"):
-            watched: set[int] = {*FORWARDED_SIGNALS, signal.SIGCHLD}
             # Blocked before `serve` starts its threads, which inherit the mask: every
             # signal then waits for sigtimedwait here, with its sender (but one taken by a
             # thread in with_signals_unblocked, which the handler above forwards).
-            old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+            old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
             try:
                 serve()
-                returncode = _wait_forwarding(child, watched)
+                returncode = _wait_forwarding(child)
             finally:
                 # Still pending ones reach the handler above, not Python's KeyboardInterrupt.
                 signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
@@ -79,12 +80,12 @@ def run_child(
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _wait_forwarding(child: subprocess.Popen[bytes], watched: set[int]) -> int:
+def _wait_forwarding(child: subprocess.Popen[bytes]) -> int:
     while True:
         returncode = child.poll()
         if returncode is not None:
             return returncode
-        info = signal.sigtimedwait(watched, _WAKE_SECONDS)
+        info = signal.sigtimedwait(_WATCHED, _WAKE_SECONDS)
         if info is None:
             continue  # Python runs the handler of any signal another thread took
         if info.si_signo != signal.SIGCHLD and info.si_code != _SI_KERNEL:
@@ -92,15 +93,14 @@ def _wait_forwarding(child: subprocess.Popen[bytes], watched: set[int]) -> int:
 
 
 def with_signals_unblocked(work: Callable[[], Result]) -> Callable[[], Result]:
-    """`work`, run with no signal blocked in its thread. run_child blocks the forwarded
-    signals in every thread, and a program started from one inherits that mask: a
-    credential_process, an mfa_process or a browser a refresh starts would not stop on
-    Ctrl-C, nor see its own children end."""
+    """`work`, run without the signals run_child blocks in every thread: a program started
+    from the thread inherits its mask, and a credential_process, an mfa_process or a
+    browser that a refresh starts would not stop on Ctrl-C, nor see its own children end."""
 
     def run() -> Result:
         if not hasattr(signal, "pthread_sigmask"):
             return work()
-        blocked = signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, _WATCHED)
         try:
             return work()
         finally:
