@@ -3,8 +3,11 @@ fake federation endpoint on 127.0.0.1 (tests/fakefederation.py) and moto's STS."
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import socket
+import stat
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -38,6 +41,29 @@ def browser_log(home: Home, tmp_path: Path) -> Path:
     browser.chmod(0o755)
     home.env["BROWSER"] = f"{browser} %s"
     return log
+
+
+ENDPOINT_WARNING = (
+    "awsrun: AWSRUN_FEDERATION_ENDPOINT is set: the credentials go to the federation "
+    "endpoint it names, not AWS's\n"
+)
+
+
+def own_lines(stderr: str) -> str:
+    """awsrun's stderr less the line that says the test's endpoint is in use."""
+    return stderr.replace(ENDPOINT_WARNING, "", 1)
+
+
+def forwarded_url(opened: str) -> str:
+    """The URL the private page that the browser was handed forwards to; the page is the
+    user's alone."""
+    assert opened.startswith("file:///")
+    page = Path(opened.removeprefix("file://"))
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert stat.S_IMODE(page.parent.stat().st_mode) == 0o700
+    found = re.search(r'http-equiv="refresh" content="0;url=([^"]*)"', page.read_text())
+    assert found is not None
+    return html.unescape(found.group(1))
 
 
 def login_parameters(url: str, fed: FakeFederation) -> dict[str, str]:
@@ -78,7 +104,7 @@ def test_a_cached_mfa_role_session_opens_the_console_with_no_sts_call_and_no_cod
     result = run_awsrun(["console", "--print", "admin"], home.env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == ENDPOINT_WARNING
     assert (sts.session_tokens(), len(sts.assumed_roles())) == (1, 1)
     assert fed.sessions == [
         {
@@ -110,7 +136,8 @@ def test_the_browser_is_handed_the_url_and_stderr_never_sees_it(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     [opened] = browser_log.read_text().splitlines()
-    parameters = login_parameters(opened, fed)
+    assert "SigninToken" not in opened  # the browser's argv: any local user reads it
+    parameters = login_parameters(forwarded_url(opened), fed)
     assert parameters["Destination"] == "https://console.aws.amazon.com/s3/home?region=us-west-2"
     assert parameters["SigninToken"] == "signin-token-1-secret"
     assert fed.durations == ["28800"]
@@ -202,8 +229,8 @@ def test_failures_are_one_line_and_never_show_the_url(
     for result in (refused, outage, unreachable, no_browser):
         assert result.returncode == 125
         assert result.stdout == ""
-        assert result.stderr.startswith("awsrun: ")
-        assert result.stderr.count("\n") == 1, result.stderr
+        assert own_lines(result.stderr).startswith("awsrun: ")
+        assert own_lines(result.stderr).count("\n") == 1, result.stderr
         assert_no_sign_in_secret(result.stderr, fed)
     assert "refused the credentials (HTTP 400)" in refused.stderr
     assert "(HTTP 503, 3 tries)" in outage.stderr

@@ -264,7 +264,9 @@ def _fake_server(fetch: Callable[[], Credentials], first: Credentials, clock: li
         first,
         label="profile 'p'",
         reporter=Reporter(stream=io.StringIO()),
+        min_ttl=900,
         now=lambda: clock[0],
+        in_background=lambda work: work(),  # a refresh beside the request, here in it
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 import subprocess
@@ -439,3 +440,127 @@ def test_a_token_the_aws_cli_wrote_is_used_and_renewed_with_its_refresh_token(
     assert (idc.authorizations, idc.refreshes) == (0, 1)
     stored = json.loads(token_file(home, "corp").read_text())
     assert stored["accessToken"] == "sso-access-token-refreshed-1"
+
+
+OTHER_ACCOUNT = """
+[profile sso-other]
+sso_session = corp
+sso_account_id = 210987654321
+sso_role_name = Developer
+"""
+
+
+def test_logout_removes_every_entry_that_came_from_the_session(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    home.write_config(home.config.read_text() + OTHER_ACCOUNT)
+    login_in_terminal(home)
+    for profile in ("sso-dev", "sso-other", "sso-admin", "prod"):
+        assert run_awsrun([profile, "--", "true"], home.env).returncode == 0
+    prod_entries = {
+        path.name for path in home.cache_entries() if "profile = prod" in path.read_text()
+    }
+
+    result = run_awsrun(["logout", "sso-dev"], home.env)
+    # Another account of the same session, and a role on top of it: no longer cached.
+    other = run_awsrun(["-v", "sso-other", "--", "true"], home.env)
+    admin = run_awsrun(["-v", "sso-admin", "--", "true"], home.env)
+
+    assert result.returncode == 0, result.stderr
+    for after in (other, admin):
+        assert after.returncode == 125
+        assert "from the cache" not in after.stderr
+        assert "needs a sign-in" in after.stderr
+    # Entries of profiles that do not start at the session stay.
+    assert {path.name for path in home.cache_entries()} == prod_entries
+
+
+def test_role_credentials_from_another_portal_are_not_served_for_the_real_one(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    login_in_terminal(home)
+    first = run_awsrun(["sso-dev", "--", *SHOW_KEY], home.env)
+    with identity_center() as emulator:
+        emulated = {**home.env, "AWS_ENDPOINT_URL_SSO": emulator.endpoint}
+        from_emulator = run_awsrun(["-v", "sso-dev", "--", *SHOW_KEY], emulated)
+    again = run_awsrun(["-v", "sso-dev", "--", *SHOW_KEY], home.env)
+
+    assert first.returncode == 0, first.stderr
+    assert from_emulator.returncode == 0, from_emulator.stderr
+    assert "from the cache" not in from_emulator.stderr  # another portal: another entry
+    assert emulator.role_credentials == [("123456789012", "Developer")]
+    assert "from the cache" in again.stderr
+    assert again.stdout == first.stdout  # the real portal's, not the emulator's
+    assert idc.role_credentials == [("123456789012", "Developer")]
+
+
+def test_sign_in_under_umask_000_makes_private_folders(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    aws = home.path / ".aws"
+    for name in ("config", "credentials"):  # the config files stay; their folder goes
+        (home.path / name).write_bytes((aws / name).read_bytes())
+    home.env["AWS_CONFIG_FILE"] = str(home.path / "config")
+    home.env["AWS_SHARED_CREDENTIALS_FILE"] = str(home.path / "credentials")
+    for name in ("config", "credentials"):
+        (aws / name).unlink()
+    aws.rmdir()
+    session = pexpect.spawn(
+        "sh",
+        ["-c", f"umask 000; exec {awsrun_executable()} login sso-dev"],
+        env=home.env,
+        encoding="utf-8",
+        timeout=60,
+    )
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    for folder in (aws, aws / "sso", aws / "sso" / "cache"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(token_file(home, "corp").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["open to others", "a symlink", "another user's"])
+def test_a_token_folder_others_could_swap_is_refused_with_the_fix(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter, tmp_path: Path, kind: str
+) -> None:
+    folder = token_file(home, "corp").parent
+    if kind == "a symlink":
+        elsewhere = tmp_path / "theirs"
+        elsewhere.mkdir(mode=0o700)
+        folder.parent.mkdir(parents=True)
+        folder.symlink_to(elsewhere)
+    else:
+        folder.mkdir(parents=True)
+        folder.chmod(0o777 if kind == "open to others" else 0o700)
+        if kind == "another user's":
+            os.chown(folder, 65534, 65534)
+
+    result = run_awsrun(["login", "sso-dev"], home.env)
+    session = in_terminal(home, ["sso-dev", "--", "true"])
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert result.returncode == 125
+    assert f"{folder} is " in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert {"open to others": "chmod go-w", "a symlink": "remove it"}.get(
+        kind, "chown"
+    ) in result.stderr
+    assert session.exitstatus == 125
+    assert idc.role_credentials == []  # no sign-in, no token stored in it
+    assert not any(path.suffix == ".json" for path in folder.iterdir())
+
+
+def test_a_fifo_at_the_token_path_does_not_hang_list(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    path = token_file(home, "corp")
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+    result = run_awsrun(["list"], home.env, timeout=30)
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\ncorp +not signed in", result.stdout), result.stdout

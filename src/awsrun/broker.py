@@ -23,7 +23,7 @@ from awsrun.profiles import (
     CredentialSource,
     RoleHop,
     StaticKeys,
-    session_region,
+    choose_region,
 )
 from awsrun.report import Reporter
 
@@ -140,7 +140,7 @@ class Broker:
         self._started = now()
         self._sts_client = sts
         # The region that signs every STS call of the chain, and the command's.
-        self.region = session_region(chain.files, chain.profile, options.region)
+        self.region, self.region_source = choose_region(chain.files, chain.profile, options.region)
         self._steps = self._plan()
 
     def credentials(self) -> Credentials:

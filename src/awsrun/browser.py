@@ -18,7 +18,12 @@ def browser_opener() -> Callable[[str], bool] | None:
         return None
     import webbrowser
 
-    return webbrowser.open
+    def open_url(url: str) -> bool:
+        from awsrun.internal import without_internal_variables
+
+        return without_internal_variables(lambda: webbrowser.open(url))
+
+    return open_url
 
 
 __all__ = ["browser_opener"]

@@ -178,9 +178,11 @@ class Cache:
             return False
         problem = _private_problem(st, want_dir=True)
         if problem:
-            self._refuse(
-                self.directory, problem, f"fix it with `chmod 700 {self.directory}` or remove it"
-            )
+            if problem.startswith("is open to"):
+                fix = f"fix it with `chmod 700 {self.directory}` or remove it"
+            else:  # chmod would follow a symlink, and cannot give the folder back
+                fix = "remove it (awsrun makes it again), or set AWSRUN_CACHE_DIR elsewhere"
+            self._refuse(self.directory, problem, fix)
             return False
         self._checked = True
         return True
@@ -277,6 +279,9 @@ class Cache:
                 os.unlink(temporary)
 
     def delete(self, key: str) -> bool:
+        """Remove the entry for `key`; never through a folder that reads refuse."""
+        if not self._directory_ok(create=False):
+            return False
         try:
             os.unlink(self.path(key))
         except FileNotFoundError:

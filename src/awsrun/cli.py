@@ -12,6 +12,7 @@ import sys
 
 from awsrun import __version__
 from awsrun.errors import EXIT_AWSRUN_FAILED, AwsrunError, ConfigError, UsageError
+from awsrun.internal import RESOLVING_VARIABLE
 
 TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ _VALUE_OPTIONS = {
     "--service": "service",
     "--destination": "destination",
     "--sso-session": "sso_session",
+    "--output": "output",
 }
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
@@ -49,18 +51,17 @@ _FLAG_OPTIONS = {
     "--server": "server",
     "--no-browser": "no_browser",
     "--print": "print",
+    "--url-in-argv": "url_in_argv",
 }
 # Options that one command word alone takes.
 _ACTION_OPTIONS = {
     "service": "console", "destination": "console", "print": "console", "sso_session": "login",
+    "url_in_argv": "console", "output": "env",
 }  # fmt: skip
 COMMAND_WORDS = (
     "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
     "completion",
 )  # fmt: skip
-# Set for the credential_process that boto3 runs, so an awsrun inside it sees the profiles
-# already being resolved this way and stops a loop instead of recursing.
-RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
 
 
 class Invocation:
@@ -245,17 +246,30 @@ def _run_with_credentials(
         cache = Cache(cache_dir(environ), reporter)
         broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
         credentials = broker.credentials()
-        variables = credential_variables(credentials, region=broker.region, profile=profile)
+        if broker.region:
+            reporter.info(f"region {broker.region}: from {broker.region_source}")
+        variables = credential_variables(
+            credentials,
+            region=broker.region,
+            profile=profile,
+            users_region=broker.region_source == "AWS_DEFAULT_REGION",
+        )
         # The command is not resolving anything: the stack is not passed on to it.
         if outer_stack is None:
             environ.pop(RESOLVING_VARIABLE, None)
         else:
             environ[RESOLVING_VARIABLE] = outer_stack
         if invocation.action == "env":
-            sys.stdout.write(FORMATS[output_format].text(variables, removed_variables(variables)))
+            text = FORMATS[output_format].text(variables, removed_variables(variables, environ))
+            if "output" in invocation.values:
+                from awsrun.output import write_private
+
+                write_private(invocation.values["output"], text)
+            else:
+                sys.stdout.write(text)
             return 0
     except BaseException:
-        if invocation.action == "env":
+        if invocation.action == "env" and "output" not in invocation.values:
             from awsrun.childenv import IDENTITY_VARIABLES
 
             # `eval` of nothing succeeds: make it fail, and leave no credentials from before.
@@ -280,7 +294,7 @@ def _run_with_credentials(
         reporter.warn(shell_banner(profile, credentials, server="server" in invocation.flags))
     if "server" in invocation.flags:
         from awsrun.server import CredentialServer, server_environment
-        from awsrun.supervise import run_child, with_signals_unblocked
+        from awsrun.supervise import with_signals_unblocked
 
         later = Broker(
             chain, options.for_later_refreshes(), cache=cache, reporter=reporter, environ=environ
@@ -290,14 +304,12 @@ def _run_with_credentials(
             credentials,
             label=f"profile {profile!r}",
             reporter=reporter,
+            min_ttl=options.min_ttl,
         )
         child_env = server_environment(
             environ, variables, server.url, server.token, chain.files.credentials_path
         )
-        try:
-            return run_child(command, child_env, server.start)
-        finally:
-            server.close()
+        return server.run(command, child_env)
     return exec_command(command, child_environment(environ, variables))
 
 
@@ -399,6 +411,7 @@ def _run_console(
         destination=values.get("destination"),
         session_seconds=options.duration,
         print_only="print" in invocation.flags,
+        url_in_argv="url_in_argv" in invocation.flags,
     )
     options.duration = None
     choice = _profile_choice(invocation, environ)

@@ -31,7 +31,7 @@ DEFAULT_FEDERATION_SECONDS = 3600
 class ConsoleRequest:
     """What the command line asks of the console: its page, its length, print or open."""
 
-    __slots__ = ("destination", "print_only", "service", "session_seconds")
+    __slots__ = ("destination", "print_only", "service", "session_seconds", "url_in_argv")
 
     def __init__(
         self,
@@ -40,12 +40,15 @@ class ConsoleRequest:
         destination: str | None = None,
         session_seconds: int | None = None,
         print_only: bool = False,
+        url_in_argv: bool = False,
     ) -> None:
         self.service = service
         self.destination = destination
         # --duration: the console session's length, not the role session's.
         self.session_seconds = session_seconds
         self.print_only = print_only
+        # The browser is handed the sign-in URL itself, not a private page that forwards.
+        self.url_in_argv = url_in_argv
 
 
 def open_console(
@@ -64,6 +67,13 @@ def open_console(
         raise AwsrunError(
             "no browser to open the console in (no DISPLAY, WAYLAND_DISPLAY or BROWSER): "
             f"run 'awsrun console --print {chain.profile}' and open the URL it prints"
+        )
+    from awsrun.federation import ENDPOINT_VARIABLE
+
+    if environ.get(ENDPOINT_VARIABLE):
+        reporter.warn(
+            f"{ENDPOINT_VARIABLE} is set: the credentials go to the federation endpoint it "
+            "names, not AWS's"
         )
     broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
     # Where the console is, from the config alone: a wrong --destination fails before any call.
@@ -86,6 +96,11 @@ def open_console(
         sys.stdout.write(url + "\n")
         return 0
     assert opener is not None
+    if not request.url_in_argv:
+        from awsrun.consolepage import page_folder, write_page
+
+        page = write_page(page_folder(environ, cache.directory), url)
+        url = "file://" + page
     if not opener(url):
         raise AwsrunError(
             "the browser did not start (check BROWSER): run "

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from typing import Any
 
 from awsrun.credentials import Credentials
 from awsrun.errors import StsError, UsageError
@@ -32,6 +33,13 @@ CONSOLE_HOSTS = {
     "aws-cn": "console.amazonaws.cn",
     "aws-us-gov": "console.amazonaws-us-gov.com",
 }
+# Opts in to a federation endpoint on a host that is neither AWS's nor loopback (a proxy).
+TRUSTED_HOST_VARIABLE = "AWSRUN_FEDERATION_TRUSTED_HOST"
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# A sign-in token answer is a few kilobytes: more is not the federation endpoint.
+MAX_ANSWER_BYTES = 64 * 1024
+# Every try together, as for STS: the tries' time, and their pauses.
+_DEADLINE_SECONDS = MAX_ATTEMPTS * READ_TIMEOUT_SECONDS + 5
 # What the console names as the sign-in that sent the user, when the session ends.
 ISSUER = "awsrun"
 _NOTICE_AFTER_SECONDS = 5.0
@@ -63,12 +71,20 @@ def federation_endpoint(partition: str, environ: Mapping[str, str]) -> str:
     configured = environ.get(ENDPOINT_VARIABLE)
     if configured:
         parsed = urllib.parse.urlsplit(configured)
-        loopback = parsed.hostname in ("127.0.0.1", "::1", "localhost")
+        host = (parsed.hostname or "").lower()
+        loopback = host in _LOOPBACK_HOSTS
         # The request carries the secret key: in the clear only to this machine.
         if not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback)):
             raise UsageError(
                 f"{ENDPOINT_VARIABLE} takes an https:// URL (http:// to this machine only), "
                 f"not {_shown(configured)!r}"
+            )
+        trusted = environ.get(TRUSTED_HOST_VARIABLE, "").lower()
+        if not (loopback or _is_sign_in_host(host) or (trusted and host == trusted)):
+            raise UsageError(
+                f"{ENDPOINT_VARIABLE} names {host!r}, which is neither an AWS sign-in host "
+                "nor this machine, and would be sent your credentials: to trust it, set "
+                f"{TRUSTED_HOST_VARIABLE}={host}"
             )
         return configured
     if partition not in SIGN_IN_HOSTS:
@@ -79,6 +95,12 @@ def federation_endpoint(partition: str, environ: Mapping[str, str]) -> str:
     return f"https://{SIGN_IN_HOSTS[partition]}/federation"
 
 
+def _is_sign_in_host(host: str) -> bool:
+    """An AWS sign-in host of a partition: `signin.aws.amazon.com` or a regional form such
+    as `us-east-1.signin.aws.amazon.com`."""
+    return any(host == known or host.endswith("." + known) for known in SIGN_IN_HOSTS.values())
+
+
 def console_destination(
     partition: str, region: str | None, service: str | None, destination: str | None
 ) -> str:
@@ -86,10 +108,11 @@ def console_destination(
     console), else the service's home (the console's own home without one) in `region`."""
     host = CONSOLE_HOSTS.get(partition)
     if destination is not None:
-        parsed = urllib.parse.urlsplit(destination)
-        name = parsed.hostname or ""
-        in_console = host is None or name == host or name.endswith("." + host)
-        if parsed.scheme != "https" or not in_console:
+        name = _browser_host(destination)
+        in_console = name is not None and (
+            host is None or name == host or name.endswith("." + host)
+        )
+        if not in_console:
             shape = f"https://{host}/... or https://REGION.{host}/..." if host else "https://..."
             raise UsageError(
                 f"--destination takes a console URL of partition {partition} ({shape}), "
@@ -109,6 +132,25 @@ def console_destination(
         )
     query = "?" + urllib.parse.urlencode({"region": region}) if region else ""
     return f"https://{host}/{service}/home{query}"
+
+
+def _browser_host(url: str) -> str | None:
+    """The host a browser goes to for an https URL, or None for a URL whose host part a
+    browser and Python would read apart: a browser takes `\\` for `/`, and `@` starts the
+    host anew after user information; whitespace, control characters and `%` escapes
+    have no place in a host."""
+    scheme, colon, rest = url.partition(":")
+    if scheme.lower() != "https" or not colon or not rest.startswith("//"):
+        return None
+    authority = rest[2:]
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    if any(char in "\\@%" or char.isspace() or not char.isprintable() for char in authority):
+        return None
+    host, _, port = authority.partition(":")
+    if port and not port.isdecimal():
+        return None
+    return host.lower().rstrip(".") or None
 
 
 def sign_in_url(
@@ -156,8 +198,15 @@ def _signin_token(
     )
     slow.daemon = True
     slow.start()
+    from awsrun.deadline import DeadlinePassed, call_within
+
     try:
-        body = _get(url, where, session_seconds, reporter)
+        body = call_within(_DEADLINE_SECONDS, lambda: _get(url, where, session_seconds, reporter))
+    except DeadlinePassed:
+        raise StsError(
+            f"the AWS federation endpoint at {where} did not answer within "
+            f"{_DEADLINE_SECONDS}s; check the network, or {ENDPOINT_VARIABLE} if you set it"
+        ) from None
     finally:
         slow.cancel()
     try:
@@ -171,21 +220,31 @@ def _signin_token(
 
 def _get(url: str, where: str, session_seconds: int | None, reporter: Reporter) -> bytes:
     """The answer's body; a refusal or an endpoint out of reach after the tries is one line
-    that names neither the request nor the answer (both carry secrets)."""
+    that names neither the request nor the answer (both carry secrets). A proxy never
+    carries the request to this machine."""
+    import http.client
+
+    host = urllib.parse.urlsplit(url).hostname or ""
+    handlers = [urllib.request.ProxyHandler({})] if host.lower() in _LOOPBACK_HOSTS else []
+    opener = urllib.request.build_opener(*handlers)
     failure = ""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         if attempt > 1:
             reporter.info(f"federation endpoint: try {attempt} of {MAX_ATTEMPTS} at {where}")
             time.sleep(_PAUSE_BEFORE_RETRY_SECONDS * (attempt - 1))
         try:
-            # S310: federation_endpoint() allows https, and http to loopback, only.
-            with urllib.request.urlopen(url, timeout=READ_TIMEOUT_SECONDS) as answer:  # noqa: S310
-                body: bytes = answer.read()
-                return body
+            # federation_endpoint() allows https, and http to loopback, only.
+            with opener.open(url, timeout=READ_TIMEOUT_SECONDS) as answer:
+                return _read_capped(answer, where)
         except urllib.error.HTTPError as error:
             if error.code < 500:
                 raise StsError(_refusal(where, error.code, session_seconds)) from None
             failure = f"HTTP {error.code}"
+        except http.client.HTTPException as error:  # not HTTP: a bad status line, ...
+            raise StsError(
+                f"the AWS federation endpoint at {where} did not answer in HTTP "
+                f"({type(error).__name__}); check {ENDPOINT_VARIABLE} if you set it"
+            ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             failure = type(reason).__name__ if isinstance(reason, BaseException) else str(reason)
@@ -193,6 +252,21 @@ def _get(url: str, where: str, session_seconds: int | None, reporter: Reporter) 
         f"cannot reach the AWS federation endpoint at {where} ({failure}, {MAX_ATTEMPTS} "
         f"tries); check the network, or {ENDPOINT_VARIABLE} if you set it"
     )
+
+
+def _read_capped(answer: Any, where: str) -> bytes:
+    """The body, refused past MAX_ANSWER_BYTES."""
+    body = b""
+    while True:
+        chunk: bytes = answer.read1(8192)
+        if not chunk:
+            return body
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise StsError(
+                f"the AWS federation endpoint at {where} answered more than "
+                f"{MAX_ANSWER_BYTES // 1024} KiB, which no sign-in token is"
+            )
 
 
 def _refusal(where: str, status: int, session_seconds: int | None) -> str:

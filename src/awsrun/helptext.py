@@ -67,17 +67,18 @@ options:
 {_SERVER_OPTION}{_CREDENTIAL_OPTIONS}
 {_ENVIRONMENT}""",
     "env": f"""\
-usage: awsrun env [OPTIONS] [PROFILE] [--format sh|fish|powershell|cmd|dotenv|json]
+usage: awsrun env [OPTIONS] [PROFILE] [--format FORMAT] [--output FILE]
 
   eval "$(awsrun env prodaccess)"
   awsrun env prodaccess --format fish | source
-  awsrun env prodaccess --format dotenv > .env && docker run --env-file .env IMAGE
+  awsrun env prodaccess --format dotenv --output .env && docker run --env-file .env IMAGE
 
 Prints the variables the command of `awsrun PROFILE --` would get, and unsets the ones
 it would not have. Nothing else goes to stdout.
 
 options:
   --format FORMAT        sh (default; bash, zsh, dash), fish, powershell, cmd, dotenv, json
+  --output FILE          write FILE (0600, atomically; left as it was on failure), not stdout
 {_CREDENTIAL_OPTIONS}
 {_ENVIRONMENT}""",
     "credential-process": f"""\
@@ -155,13 +156,15 @@ usage: awsrun console [OPTIONS] PROFILE [--service NAME | --destination URL] [--
 Signs in to the AWS console as the profile with its credentials from awsrun's cache (no
 new MFA code while the MFA session lasts), through AWS's federation endpoint. Long-term
 keys go through STS GetFederationToken first, with the IAM user's own permissions.
-The URL signs anyone in for 15 minutes: opening a browser puts it on the browser's
-command line; --print writes it to stdout only, for pasting.
+The URL signs anyone in for 15 minutes: the browser is handed a private page (0600)
+that forwards to it, never the URL on its command line, where every local user could
+read it; --print writes it to stdout only, for pasting.
 
 options:
   --service NAME         the service's console page (s3, ec2, cloudwatch...)
   --destination URL      any console URL of the profile's partition
   --print                print the URL instead of opening a browser (BROWSER is honoured)
+  --url-in-argv          hand the browser the URL itself (other local users can read it)
   --duration DURATION    the console session's length, 15m to 12h (else the credentials')
   --region REGION        the console's region (else AWS_DEFAULT_REGION, the profile's)
   --min-ttl, --refresh, --session-name, --mfa-code, --mfa-duration, -v, --debug

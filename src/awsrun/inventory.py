@@ -124,7 +124,7 @@ def _sessions_table(statuses: Iterable[ProfileStatus]) -> str:
             state = "expired (awsrun login)"
         else:
             state = f"{format_duration(left)} left"
-        rows.append((name, state))
+        rows.append((_escaped(name), state))
     width = max(len(name) for name, _ in rows)
     return "\n" + "".join(f"{name:<{width}}  {state}\n" for name, state in rows)
 
@@ -140,11 +140,22 @@ def render_table(statuses: Iterable[ProfileStatus], now: float, files: str = "")
             cached = "expired"
         else:
             cached = f"{format_duration(status.expires_at - now)} left"
-        rows.append((status.name, status.kind, status.source or "-", status.region or "-", cached))
+        source, region = status.source or "-", status.region or "-"
+        rows.append(
+            (_escaped(status.name), status.kind, _escaped(source), region, _escaped(cached))
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     # One format for every row: each of the first four columns padded to its widest cell.
     line = "  ".join(f"{{{column}:<{width}}}" for column, width in enumerate(widths)) + "  {4}"
     return "\n".join(line.format(*row).rstrip() for row in rows) + "\n"
+
+
+def _escaped(text: str) -> str:
+    """`text` with control characters shown as escapes: a profile name with an escape
+    sequence in it must not reach the terminal raw."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def render_json(statuses: Iterable[ProfileStatus], now: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from awsrun.errors import LockTimeout
 
@@ -33,15 +33,17 @@ def _flock_attempt(path: str) -> Callable[[], None] | None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        # The holder's pid, for the message of a process that waits for it.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
     except BlockingIOError:
         os.close(fd)
         return None
     except BaseException:
         os.close(fd)
         raise
+    # The holder's pid, for the message of a process that waits for it: a courtesy, so a
+    # full or read-only file system that refuses it does not stop the run.
+    with suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
     return lambda: os.close(fd)  # closing the file releases the lock
 
 

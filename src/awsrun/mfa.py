@@ -15,23 +15,41 @@ _TERMINAL_ATTEMPTS = 3
 
 
 def _from_process(command: str, serial: str) -> str:
+    import os
     import shlex
     import subprocess
 
+    from awsrun.internal import helper_environment
+
+    # Only the program is named in a message: the arguments may hold a TOTP seed.
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        raise MfaError(
+            f"mfa_process for {serial} cannot be split into words (check its quotes)"
+        ) from None
+    program = os.path.basename(argv[0]) if argv else "(empty)"
     try:
         finished = subprocess.run(
-            shlex.split(command),
+            argv,
             capture_output=True,
             text=True,
             check=False,
             timeout=_PROCESS_TIMEOUT_SECONDS,
             stdin=subprocess.DEVNULL,
+            env=helper_environment(),
         )
-    except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-        raise MfaError(f"mfa_process {command!r} for {serial} did not run: {error}") from None
+    except subprocess.TimeoutExpired:
+        raise MfaError(
+            f"mfa_process ({program}) for {serial} did not answer within "
+            f"{_PROCESS_TIMEOUT_SECONDS}s"
+        ) from None
+    except (OSError, ValueError) as error:
+        why = getattr(error, "strerror", None) or type(error).__name__
+        raise MfaError(f"mfa_process ({program}) for {serial} did not run: {why}") from None
     if finished.returncode != 0:
         raise MfaError(
-            f"mfa_process {command!r} for {serial} exited {finished.returncode}; "
+            f"mfa_process ({program}) for {serial} exited {finished.returncode}; "
             "run it by hand to see why"
         )
     return finished.stdout.strip()

@@ -309,6 +309,12 @@ class Chain:
         source = root.identity()
         if isinstance(root, Boto3Profile):
             source += (("endpoint", self.endpoint),)
+            # Role credentials from another portal (an emulator's) are not the real ones.
+            portal = (
+                service_endpoint(self.files, root.profile, "sso") if root.kind == "sso" else None
+            )
+            if portal is not None:
+                source += (("sso_endpoint", portal),)
         steps: list[Identity | None] = [source if isinstance(root, Boto3Profile) else None]
         if self.mfa_serial is not None:
             source = (
@@ -371,30 +377,58 @@ def default_session_name(environ: Mapping[str, str]) -> str:
 _REGION_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
-def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
+# Set beside AWS_REGION and AWS_DEFAULT_REGION when awsrun chose the region (from a profile or
+# --region), so that an awsrun inside the command, or a second `eval "$(awsrun env ...)"`,
+# tells the region an outer awsrun set from one the user set.
+REGION_MARKER = "AWSRUN_REGION"
+
+
+def region_set_by_awsrun(environ: Mapping[str, str]) -> bool:
+    """AWS_DEFAULT_REGION holds the region an outer awsrun set, not one the user chose."""
+    region = environ.get("AWS_DEFAULT_REGION")
+    return region is not None and region == environ.get(REGION_MARKER)
+
+
+def choose_region(
+    files: ConfigFiles, profile: str, override: str | None = None
+) -> tuple[str | None, str]:
     """The region of botocore's session for the profile, which signs every STS call of the
-    chain and is the command's: `--region` (as the AWS CLI's own), else AWS_DEFAULT_REGION,
-    else the named profile's `region`. botocore reads no AWS_REGION."""
-    region = files.environ.get("AWS_DEFAULT_REGION")
+    chain and is the command's, and where it came from: `--region` (as the AWS CLI's own),
+    else AWS_DEFAULT_REGION unless an outer awsrun set it, else the named profile's
+    `region`. botocore reads no AWS_REGION."""
+    environ = files.environ
+    region = environ.get("AWS_DEFAULT_REGION")
     if override:
         region, source = override, "--region"
-    elif region is not None:
+    elif region is not None and not region_set_by_awsrun(environ):
         source = "AWS_DEFAULT_REGION"
         if not region.strip():  # botocore builds the URL `https://sts..amazonaws.com`
             raise ConfigError("AWS_DEFAULT_REGION is set but empty: unset it, or give it a region")
     else:
         region = files.profiles.get(profile, {}).get("region") or None
         source = f"the region of profile {profile!r}"
+        if environ.get("AWS_DEFAULT_REGION") is not None:
+            source += " (AWS_DEFAULT_REGION is the one an outer awsrun set)"
     # A region goes into a URL and into the command's environment: letters, digits, dashes.
     if region is not None and not _REGION_CHARACTERS.issuperset(region):
         raise ConfigError(f"{source} is {region!r}, not a region name: write one such as eu-west-1")
-    return region
+    return region, source
+
+
+def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
+    """The region alone (see choose_region)."""
+    return choose_region(files, profile, override)[0]
 
 
 def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:
-    """The STS endpoint URL configured for the profile, in botocore's order: the
-    service's variable, the global one, the profile's `services` section, its
-    `endpoint_url`; none when configured endpoints are turned off."""
+    """The STS endpoint URL configured for the profile (see service_endpoint)."""
+    return service_endpoint(files, profile, "sts")
+
+
+def service_endpoint(files: ConfigFiles, profile: str, service: str) -> str | None:
+    """The endpoint URL configured for `service` (`sts`, `sso`) in the profile, in
+    botocore's order: the service's variable, the global one, the profile's `services`
+    section, its `endpoint_url`; none when configured endpoints are turned off."""
     environ = files.environ
     settings = files.profiles.get(profile, {})
     ignore = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -402,7 +436,7 @@ def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:
         ignore = settings.get("ignore_configured_endpoint_urls", "")
     if ignore.lower() == "true":
         return None
-    service = None
+    configured = None
     section_name = settings.get("services")
     if section_name is not None:
         section = files.services.get(section_name)
@@ -411,11 +445,11 @@ def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:
                 f"profile {profile!r} names services = {section_name!r}, but "
                 f"{files.config_path} has no [services {section_name}] section"
             )
-        service = _nested(section.get("sts", "")).get("endpoint_url")
+        configured = _nested(section.get(service, "")).get("endpoint_url")
     return (
-        environ.get("AWS_ENDPOINT_URL_STS")
+        environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
         or environ.get("AWS_ENDPOINT_URL")
-        or service
+        or configured
         or settings.get("endpoint_url")
         or None
     )
@@ -807,6 +841,7 @@ __all__ = [
     "CREDENTIAL_SOURCES",
     "MAX_DURATION_SECONDS",
     "MIN_DURATION_SECONDS",
+    "REGION_MARKER",
     "ROLE_CHAINING_MAX_SECONDS",
     "SECRET_SETTINGS",
     "Boto3Profile",
@@ -817,11 +852,14 @@ __all__ = [
     "RoleHop",
     "Root",
     "StaticKeys",
+    "choose_region",
     "config_paths",
     "default_session_name",
     "load_config_files",
+    "region_set_by_awsrun",
     "resolve_chain",
     "section_words",
+    "service_endpoint",
     "session_name_problem",
     "session_region",
     "sts_endpoint",

@@ -17,21 +17,23 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from awsrun.childenv import OTHER_KEY_NAMES, removed_variables
 from awsrun.credentials import Credentials, iso_utc
 from awsrun.errors import AwsrunError, ConfigError
+from awsrun.profiles import REGION_MARKER
 from awsrun.report import Reporter
 
-# Variables that would make an SDK use something other than the endpoint: keys and web
-# identity win over the container provider, a relative URI wins over a full one, a token
-# file over a token, AWS_CREDENTIAL_FILE is botocore's oldest key file.
+# Variables that would make an SDK use something other than the endpoint: keys under any
+# name and web identity win over the container provider, a relative URI wins over a full
+# one, a token file over a token, AWS_CREDENTIAL_FILE is botocore's oldest key file.
 _REMOVED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
+    *OTHER_KEY_NAMES,
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_CREDENTIAL_FILE",
     "AWS_ROLE_ARN",
@@ -43,6 +45,10 @@ _REMOVED = (
     "AWS_DEFAULT_PROFILE",
     "AWS_ACCOUNT_ID",
 )
+# Files of keys that SDKs read before the endpoint, pointed at /dev/null: the shared
+# credentials file (every SDK) and the Java SDK v1's name for it.
+_HIDDEN_FILES = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CREDENTIAL_PROFILES_FILE")
+TOKEN_VARIABLE = "AWS_CONTAINER_AUTHORIZATION_TOKEN"  # noqa: S105 - a name, not a token
 # The credentials file the command's SDKs no longer see, for an awsrun inside the command.
 REAL_CREDENTIALS_FILE_VARIABLE = "AWSRUN_SHARED_CREDENTIALS_FILE"
 
@@ -54,6 +60,8 @@ _USABLE_MARGIN_SECONDS = 10
 # After a failed refresh, the next attempt waits this long, doubling up to the maximum.
 _RETRY_FIRST_SECONDS = 5
 _RETRY_MAX_SECONDS = 120
+# How long a request that started a refresh waits for it before it is served what is held.
+_REFRESH_AWAITED_SECONDS = 2.0
 
 # A connection must send its request within this (per read), and at most this many are
 # served at once; when all are taken, the one that has been reading longest is dropped
@@ -65,7 +73,14 @@ _LISTEN_BACKLOG = 256
 
 
 class CredentialServer:
-    """An HTTP server on a free loopback port that hands out one profile's credentials."""
+    """An HTTP server on a free loopback port that hands out one profile's credentials.
+
+    Requests are answered from the credentials held while they have more than `min_ttl`
+    left; below that, one refresh runs beside the requests (`in_background`), which are
+    answered with what is held while it is valid. A request waits for a refresh only when
+    nothing valid is held: a refresh stuck on an MFA prompt, a sign-in or a hung
+    credential_process never holds up an SDK that valid credentials can serve.
+    """
 
     def __init__(
         self,
@@ -74,16 +89,20 @@ class CredentialServer:
         *,
         label: str,
         reporter: Reporter,
+        min_ttl: float,
         now: Callable[[], float] = time.time,
+        in_background: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.token = secrets.token_urlsafe(32)
         self._fetch = fetch
         self._held = first  # the newest credentials handed out
         self._label = label
         self._reporter = reporter
+        self._min_ttl = min_ttl
         self._now = now
+        self._in_background = in_background or _in_a_thread
         self._fetching = threading.Lock()  # one refresh at a time within this process
-        self._retry_at = 0.0  # while refreshes fail: no new attempt before this
+        self._retry_at = 0.0  # no new attempt before this (after a failure, or a refresh)
         self._retry_delay = 0.0
         self._httpd = _BoundedHttpServer(_handler_class(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -101,6 +120,25 @@ class CredentialServer:
             self._httpd.shutdown()
             self._thread.join()
         self._httpd.server_close()
+
+    def run(self, command: Sequence[str], environment: dict[str, str]) -> int:
+        """Run the command with this endpoint, and its exit status; then end what a refresh
+        left running, and say so if the command left processes that will ask in vain."""
+        from awsrun.supervise import end_helpers, run_child, still_asking
+
+        try:
+            status = run_child(command, environment, self.start)
+        finally:
+            self.close()
+            end_helpers()
+        left = still_asking(f"{TOKEN_VARIABLE}={self.token}".encode())
+        if left:
+            pids = ", ".join(map(str, left[:5])) + (", ..." if len(left) > 5 else "")
+            self._reporter.warn(
+                f"--server: {len(left)} process(es) the command started still run (pid "
+                f"{pids}); the endpoint has stopped, so they get no more credentials"
+            )
+        return status
 
     def answer(self, authorization: str | None) -> tuple[int, dict[str, str]]:
         """The status and JSON body for a request that carried `authorization`."""
@@ -126,37 +164,70 @@ class CredentialServer:
         }
 
     def _current(self) -> Credentials:
-        """Fresh credentials; while refreshing fails, the held ones for as long as they are
-        valid, with a new attempt after a growing pause."""
+        held = self._held
+        if held.expires_at is None:  # keys that do not expire: nothing to refresh
+            return held
+        left = held.expires_at - self._now()
+        if left > self._min_ttl:
+            return held
+        if left > _USABLE_MARGIN_SECONDS:
+            if self._now() >= self._retry_at and self._fetching.acquire(blocking=False):
+                done = threading.Event()
+                self._in_background(lambda: self._refresh_holding_lock(done))
+                # A refresh that answers at once is served at once; one that does not (a
+                # prompt, a hung program) holds up this request for a moment only.
+                done.wait(_REFRESH_AWAITED_SECONDS)
+            return self._held
+        # Nothing valid is held: wait for the refresh under way, or make one.
         with self._fetching:
-            now = self._now()
             held = self._held
-            usable = held.expires_at is None or held.expires_at - now > _USABLE_MARGIN_SECONDS
-            if usable and now < self._retry_at:
+            assert held.expires_at is not None
+            if held.expires_at - self._now() > _USABLE_MARGIN_SECONDS:
                 return held
+            fresh = self._fetch()
+            self._refreshed(fresh)
+            return fresh
+
+    def _refresh_holding_lock(self, done: threading.Event) -> None:
+        """One refresh beside the requests; a failure is said, and tried again later."""
+        try:
             try:
                 fresh = self._fetch()
             except AwsrunError as error:
-                if not usable:
-                    raise
-                first_failure = not self._retry_delay
-                self._retry_delay = min(
-                    max(self._retry_delay * 2, _RETRY_FIRST_SECONDS), _RETRY_MAX_SECONDS
-                )
-                self._retry_at = now + self._retry_delay
-                assert held.expires_at is not None  # keys that do not expire are not fetched
-                until = time.strftime("%H:%M:%S", time.localtime(held.expires_at))
-                report = self._reporter.warn if first_failure else self._reporter.info
-                report(
-                    f"--server: refreshing {self._label} fails ({error}); serving the "
-                    f"current credentials until they expire at {until}, and retrying"
-                )
-                return held
-            if self._retry_delay:
-                self._reporter.warn(f"--server: refreshing {self._label} works again")
-            self._retry_at = self._retry_delay = 0.0
-            self._held = fresh
-            return fresh
+                self._failed(error)
+                return
+            self._refreshed(fresh)
+        finally:
+            self._fetching.release()
+            done.set()
+
+    def _refreshed(self, fresh: Credentials) -> None:
+        if self._retry_delay:
+            self._reporter.warn(f"--server: refreshing {self._label} works again")
+        self._retry_delay = 0.0
+        # Credentials that are short of --min-ttl from the start are not fetched again on
+        # every request.
+        self._retry_at = self._now() + _RETRY_FIRST_SECONDS
+        self._held = fresh
+
+    def _failed(self, error: AwsrunError) -> None:
+        first_failure = not self._retry_delay
+        self._retry_delay = min(
+            max(self._retry_delay * 2, _RETRY_FIRST_SECONDS), _RETRY_MAX_SECONDS
+        )
+        self._retry_at = self._now() + self._retry_delay
+        held = self._held
+        assert held.expires_at is not None  # keys that do not expire are not fetched
+        until = time.strftime("%H:%M:%S", time.localtime(held.expires_at))
+        report = self._reporter.warn if first_failure else self._reporter.info
+        report(
+            f"--server: refreshing {self._label} fails ({error}); serving the "
+            f"current credentials until they expire at {until}, and retrying"
+        )
+
+
+def _in_a_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, daemon=True, name="awsrun-refresh").start()
 
 
 class _BoundedHttpServer(ThreadingHTTPServer):
@@ -322,17 +393,19 @@ def server_environment(
     credentials_path: str,
 ) -> dict[str, str]:
     """The command's environment: the endpoint and its token, no keys."""
-    environment = {name: value for name, value in parent.items() if name not in _REMOVED}
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWSRUN_PROFILE"):
+    removed = {*_REMOVED, *removed_variables(variables, parent)}
+    environment = {name: value for name, value in parent.items() if name not in removed}
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", REGION_MARKER, "AWSRUN_PROFILE"):
         if name in variables:
             environment[name] = variables[name]
     # SDKs read the shared credentials file before the container endpoint: keys of a
     # [default] profile there would win. That file holds nothing else that SDKs need, and
     # an awsrun inside the command reads the real one from REAL_CREDENTIALS_FILE_VARIABLE.
-    environment["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    for name in _HIDDEN_FILES:
+        environment[name] = os.devnull
     environment[REAL_CREDENTIALS_FILE_VARIABLE] = credentials_path
     environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = url
-    environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token
+    environment[TOKEN_VARIABLE] = token
     return environment
 
 

@@ -91,12 +91,55 @@ def session_of(
 
 
 def read_token(session: SsoSession) -> dict[str, Any] | None:
+    """The stored token, or None: no file, not a regular file (a FIFO would block), not
+    JSON, or in a folder that is not safe (see token_folder_problem)."""
+    import stat
+
+    path = session.cache_path
+    if token_folder_problem(os.path.dirname(path)) is not None:
+        return None
     try:
-        with open(session.cache_path, encoding="utf-8") as handle:
-            token = json.load(handle)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            token = json.loads(handle.read(1 << 20))
     except (OSError, ValueError):
         return None
     return token if isinstance(token, dict) else None
+
+
+def token_folder_problem(folder: str) -> str | None:
+    """Why the token folder is not safe to read tokens from or write them to, with the
+    fix; None when it is safe or not there yet. Another user who can write to it, or to
+    `~/.aws` above it, could swap in a folder of theirs and receive the next token. A 0755
+    folder, as the AWS CLI makes it, is safe: tokens are shared with the CLI."""
+    import stat
+
+    for path, follow in ((folder, False), *((parent, True) for parent in _parents(folder))):
+        try:
+            st = os.stat(path) if follow else os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"{path} cannot be used ({error.strerror})"
+        if stat.S_ISLNK(st.st_mode):
+            return f"{path} is a symlink: remove it (awsrun makes the folder again)"
+        if st.st_uid != os.geteuid():
+            return f"{path} is owned by another user: remove it, or chown it to yourself"
+        if st.st_mode & 0o022:
+            mode = stat.S_IMODE(st.st_mode)
+            return f"{path} is writable by group or others (mode {mode:o}): chmod go-w {path}"
+    return None
+
+
+def _parents(folder: str) -> list[str]:
+    """`~/.aws/sso` and `~/.aws` above `~/.aws/sso/cache`."""
+    sso = os.path.dirname(folder)
+    return [sso, os.path.dirname(sso)]
 
 
 def seconds_left(token: Mapping[str, Any] | None, now: float) -> float | None:
@@ -136,7 +179,16 @@ def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
 
     path = session.cache_path
     folder = os.path.dirname(path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    # Every folder made on the way is private, whatever the umask: makedirs gives its mode
+    # to the last folder only.
+    previous_umask = os.umask(0o077)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    finally:
+        os.umask(previous_umask)
+    problem = token_folder_problem(folder)
+    if problem is not None:
+        raise ConfigError(f"not storing the sign-in token of {session.label}: {problem}")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".awsrun-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -173,10 +225,15 @@ class DeviceSignIn:
         import botocore.session
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from awsrun.deadline import DeadlinePassed
+        from awsrun.sts import CALL_DEADLINE_SECONDS, CLIENT_CONFIG
+
         session = self._session
         try:
-            client: Any = botocore.session.Session().create_client(
-                "sso-oidc", region_name=session.region
+            client: Any = _Bounded(
+                botocore.session.Session().create_client(
+                    "sso-oidc", region_name=session.region, config=CLIENT_CONFIG
+                )
             )
             registration = self._registration(client)
             started = client.start_device_authorization(
@@ -192,6 +249,12 @@ class DeviceSignIn:
             raise StsError(
                 f"cannot sign in to {session.label}: {error}; check its sso_region "
                 f"({session.region}) and sso_start_url"
+            ) from None
+        except DeadlinePassed:
+            raise StsError(
+                f"IAM Identity Center did not answer the sign-in to {session.label} within "
+                f"{CALL_DEADLINE_SECONDS}s; check the network and its sso_region "
+                f"({session.region})"
             ) from None
         token = {
             "startUrl": session.start_url,
@@ -258,6 +321,27 @@ class DeviceSignIn:
                 raise StsError(_code_expired(self._session))
 
 
+class _Bounded:
+    """A botocore client whose every call ends within CALL_DEADLINE_SECONDS (or raises
+    DeadlinePassed); its other attributes (`exceptions`) as they are."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        from awsrun.deadline import call_within
+        from awsrun.sts import CALL_DEADLINE_SECONDS
+
+        found = getattr(self._client, name)
+        if name == "exceptions" or not callable(found):
+            return found
+
+        def bounded(**arguments: Any) -> Any:
+            return call_within(CALL_DEADLINE_SECONDS, lambda: found(**arguments))
+
+        return bounded
+
+
 def _code_expired(session: SsoSession) -> str:
     return (
         f"the sign-in code for {session.label} expired before it was approved: "
@@ -317,6 +401,9 @@ def sign_in(
 ) -> dict[str, Any]:
     """The device flow on this terminal; with none, one line that says where to run it
     (`awsrun login` with `login_words`: a profile, or `--sso-session NAME`)."""
+    problem = token_folder_problem(os.path.dirname(session.cache_path))
+    if problem is not None:  # before the sign-in, not after it
+        raise ConfigError(f"not signing in to {session.label}: {problem}")
     try:
         tty = os.open("/dev/tty", os.O_WRONLY | os.O_NOCTTY)
     except OSError:
@@ -397,7 +484,19 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
             continue
         session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
         sessions[session.cache_path] = session
-        entries += [entry_key(identity) for identity in chain.identities() if identity]
+    # Every profile whose chain starts at one of these sessions: another account's or
+    # role's, and roles assumed on top of them.
+    for name in sorted(files.profiles):
+        try:
+            chain = resolve_chain(name, files)
+            root = chain.root
+            if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+                continue
+            settings = files.profiles[root.profile]
+            if session_of(root.profile, settings, files.sso_sessions).cache_path in sessions:
+                entries += [entry_key(identity) for identity in chain.identities() if identity]
+        except ConfigError:
+            continue  # a broken profile has nothing cached
     said = [f"removed {cache.path(key)}" for key in dict.fromkeys(entries) if cache.delete(key)]
     for session in sessions.values():
         token = read_token(session)
@@ -417,8 +516,16 @@ def _sign_out(session: SsoSession, access_token: str) -> None:
     import botocore.session
     from botocore.exceptions import BotoCoreError, ClientError
 
-    with contextlib.suppress(BotoCoreError, ClientError):
-        client: Any = botocore.session.Session().create_client("sso", region_name=session.region)
+    from awsrun.deadline import DeadlinePassed
+
+    with contextlib.suppress(BotoCoreError, ClientError, DeadlinePassed):
+        from awsrun.sts import CLIENT_CONFIG
+
+        client: Any = _Bounded(
+            botocore.session.Session().create_client(
+                "sso", region_name=session.region, config=CLIENT_CONFIG
+            )
+        )
         client.logout(accessToken=access_token)
 
 
@@ -434,6 +541,7 @@ __all__ = [
     "session_of",
     "session_of_chain",
     "sign_in",
+    "token_folder_problem",
     "usable_without_sign_in",
     "write_token",
 ]

@@ -31,6 +31,7 @@ from botocore.exceptions import (
 )
 
 from awsrun.credentials import Credentials
+from awsrun.deadline import DeadlinePassed, call_within
 from awsrun.errors import StsError
 from awsrun.report import Reporter
 
@@ -38,12 +39,15 @@ from awsrun.report import Reporter
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 15
 MAX_ATTEMPTS = 3
-_CLIENT_CONFIG = Config(
+CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,
     # total_max_attempts counts the first try; plain max_attempts would count retries only.
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
 )
+# All tries of one call together, what the tries' timeouts add up to: botocore's timeouts
+# are per read, and an endpoint that sends a byte now and then would never reach them.
+CALL_DEADLINE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
 # A call still unanswered after this is worth a line on stderr.
 _NOTICE_AFTER_SECONDS = 5.0
 # STS answers these when the credentials that sign the call are no good.
@@ -107,6 +111,9 @@ class Sts:
             # An explicit profile: AWS_PROFILE or keys in awsrun's own environment must not
             # decide how a named profile resolves (`awsrun a -- awsrun b -- cmd` runs as b).
             session.set_config_variable("profile", self._profile)
+            # The same bounds for the clients botocore's providers make (`sso`, and
+            # `sso-oidc` for a token refresh) as for awsrun's STS calls.
+            session.set_default_client_config(CLIENT_CONFIG)
             self._session = session
         return self._session
 
@@ -124,7 +131,7 @@ class Sts:
                 aws_access_key_id=signer.access_key_id,
                 aws_secret_access_key=signer.secret_access_key,
                 aws_session_token=signer.session_token,
-                config=_CLIENT_CONFIG,
+                config=CLIENT_CONFIG,
             )
         except BotoCoreError as error:
             raise StsError(
@@ -147,7 +154,7 @@ class Sts:
             arguments["TokenCode"] = request.token_code
         client = self._client(signer, region)
         with _sts_errors(client, f"AssumeRole on {request.role_arn}", source, self._reporter):
-            response = client.assume_role(**arguments)
+            response = call_within(CALL_DEADLINE_SECONDS, lambda: client.assume_role(**arguments))
         return _from_sts(response["Credentials"])
 
     def get_session_token(
@@ -163,8 +170,11 @@ class Sts:
         client = self._client(signer, region)
         action = f"GetSessionToken with MFA device {serial}"
         with _sts_errors(client, action, source, self._reporter):
-            response = client.get_session_token(
-                SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
+            response = call_within(
+                CALL_DEADLINE_SECONDS,
+                lambda: client.get_session_token(
+                    SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
+                ),
             )
         return _from_sts(response["Credentials"])
 
@@ -182,8 +192,11 @@ class Sts:
         IAM user's own permissions (a federated session has the intersection of the two)."""
         client = self._client(signer, region)
         with _sts_errors(client, "GetFederationToken", source, self._reporter):
-            response = client.get_federation_token(
-                Name=name, DurationSeconds=duration_seconds, Policy=_ALLOW_ALL_POLICY
+            response = call_within(
+                CALL_DEADLINE_SECONDS,
+                lambda: client.get_federation_token(
+                    Name=name, DurationSeconds=duration_seconds, Policy=_ALLOW_ALL_POLICY
+                ),
             )
         return _from_sts(response["Credentials"]), str(response["FederatedUser"]["Arn"])
 
@@ -200,9 +213,19 @@ class Sts:
         )
         what = f"{kind} profile {profile!r}"
         try:
-            return _resolve(provider, what, _SETTINGS_READ[kind], sso=kind == "sso")
+            if kind != "sso":  # a credential_process may prompt: it has its own time
+                return _resolve(provider, what, _SETTINGS_READ[kind])
+            return call_within(
+                CALL_DEADLINE_SECONDS,
+                lambda: _resolve(provider, what, _SETTINGS_READ[kind], sso=True),
+            )
         except _SsoRefused as refused:
             raise StsError(refused.message(profile, self._profile_settings(profile))) from None
+        except DeadlinePassed:
+            raise StsError(
+                f"IAM Identity Center did not answer for {what} within "
+                f"{CALL_DEADLINE_SECONDS}s; check the network and the profile's sso_region"
+            ) from None
 
     def _profile_settings(self, profile: str) -> Mapping[str, str]:
         profiles = self._botocore_session().full_config.get("profiles", {})
@@ -346,6 +369,11 @@ def _sts_errors(client: Any, action: str, source: str, reporter: Reporter) -> It
                 "and the source's permissions"
             ) from None
         raise StsError(f"STS {action} failed for {source}: {text}") from None
+    except DeadlinePassed:
+        raise StsError(
+            f"STS at {endpoint} did not answer {action} within {CALL_DEADLINE_SECONDS}s; "
+            "check the network, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS and the profile's region"
+        ) from None
     except (BotocoreConnectionError, ReadTimeoutError) as error:
         raise StsError(
             f"cannot reach STS at {endpoint} ({type(error).__name__}, {MAX_ATTEMPTS} tries); "
@@ -357,4 +385,12 @@ def _sts_errors(client: Any, action: str, source: str, reporter: Reporter) -> It
         slow.cancel()
 
 
-__all__ = ["RoleRequest", "SourceRejected", "Sts"]
+__all__ = [
+    "CALL_DEADLINE_SECONDS",
+    "CLIENT_CONFIG",
+    "MAX_ATTEMPTS",
+    "READ_TIMEOUT_SECONDS",
+    "RoleRequest",
+    "SourceRejected",
+    "Sts",
+]

@@ -10,6 +10,7 @@ terminal's); elsewhere awsrun guesses from whether it is in the terminal's foreg
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -36,13 +37,15 @@ def start(command: Sequence[str], environment: dict[str, str]) -> subprocess.Pop
     """The command as a child (Popen restores the signals Python ignores)."""
     check_command(command)
     try:
-        return subprocess.Popen(list(command), env=environment)
+        # close_fds=False: the caller's inherited descriptors (a make jobserver's) reach
+        # the command, as with exec and env(1); awsrun's own are not inheritable.
+        return subprocess.Popen(list(command), env=environment, close_fds=False)
     except OSError as error:
         fallback = shell_fallback(command, environment) if error.errno == errno.ENOEXEC else None
         if fallback is None:
             raise command_error(command, error) from None
     try:
-        return subprocess.Popen(fallback, env=environment)
+        return subprocess.Popen(fallback, env=environment, close_fds=False)
     except OSError as error:
         raise command_error(command, error) from None
 
@@ -109,6 +112,54 @@ def with_signals_unblocked(work: Callable[[], Result]) -> Callable[[], Result]:
     return run
 
 
+def end_helpers() -> None:
+    """End what a refresh started and left running (a hung credential_process or
+    mfa_process): once the command has been waited for, awsrun's children in its session.
+    A browser that webbrowser started in a session of its own stays."""
+    session = os.getsid(0)
+    for pid, parent, sid in _processes():
+        if parent == os.getpid() and sid == session:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def still_asking(marker: bytes) -> list[int]:
+    """The processes (of this user) whose environment holds `marker`, such as the
+    endpoint's token: what the command started and left running. Its pipeline siblings
+    (`| tee`) do not have it."""
+    found = []
+    for pid, _parent, _sid in _processes():
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if marker in environ.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue  # another user's, or gone
+    return found
+
+
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, session id) of every process /proc shows; none without /proc."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if not name.isdecimal():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state, ppid, pgrp, session.
+        found.append((int(name), int(fields[1]), int(fields[3])))
+    return found
+
+
 def _terminal_delivered_it(signum: int) -> bool:
     """Without the sender: Ctrl-C and Ctrl-\\ when awsrun is in the terminal's foreground."""
     if signum not in (signal.SIGINT, signal.SIGQUIT):
@@ -125,4 +176,11 @@ def _terminal_delivered_it(signum: int) -> bool:
         os.close(fd)
 
 
-__all__ = ["FORWARDED_SIGNALS", "run_child", "start", "with_signals_unblocked"]
+__all__ = [
+    "FORWARDED_SIGNALS",
+    "end_helpers",
+    "run_child",
+    "start",
+    "still_asking",
+    "with_signals_unblocked",
+]
