@@ -195,7 +195,11 @@ COLUMNS = [
     ("env", "env"),
     ("process", "process"),
     ("server", "server"),
-    ("server+oidc", "server, with web identity variables in the caller's environment"),
+    (
+        "server+caller",
+        "server, with a CI job's web identity variables and keys under the older names "
+        "(AWS_ACCESS_KEY/AWS_SECRET_KEY, AMAZON_*) in the caller's environment",
+    ),
     ("refreshed", "server, credentials refreshed between two runs of the client"),
     ("refresh fails", "server, refresh failing while the held credentials are valid"),
 ]
@@ -220,12 +224,17 @@ def command_line(scene: Scene, column: str, command: list[str]) -> tuple[list[st
         return ["sh", "-c", script, "sh", *command], {}
     if mode == "process":
         return command, {"AWS_PROFILE": "viaproc"}
-    if column == "server+oidc":
+    if column == "server+caller":
         token = scene.home / "oidc-token"
         token.write_text("a.ci.oidc.token")
         oidc = {
             "AWS_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/CiRole",
             "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+            # The Go SDK v2 (Terraform's too) and Java v1 read these; Ruby the AMAZON_ ones.
+            "AWS_ACCESS_KEY": "AKIACALLEROLDNAME001",
+            "AWS_SECRET_KEY": "callerOLDNAMEsecret",
+            "AMAZON_ACCESS_KEY_ID": "AKIACALLERAMAZON0001",
+            "AMAZON_SECRET_ACCESS_KEY": "callerAMAZONsecret",
         }
         return [run, "--server", "prod", "--", *command], oidc
     if column == "refreshed":
