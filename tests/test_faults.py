@@ -113,24 +113,26 @@ def test_unwritable_cache_folder_warns_once_and_runs(home: Home, sts: LocalSts) 
     assert "AWSRUN_CACHE_DIR" in result.stderr
 
 
-def _limit_file_size() -> None:
-    # A full disk, for this process alone: writes past 200 bytes fail with EFBIG.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+# A full disk, for this process alone: writes past this many bytes fail with EFBIG (ENOSPC
+# on a real one). 0: not even the lock file's pid note fits; 200: it does, the entry does not.
+@pytest.mark.parametrize("room", [0, 200])
+def test_a_full_disk_leaves_nothing_half_written(home: Home, sts: LocalSts, room: int) -> None:
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
 
-
-def test_a_full_disk_leaves_nothing_half_written(home: Home, sts: LocalSts) -> None:
     result = subprocess.run(
         [awsrun_executable(), "prod", "--", *child_command()],
         env=home.env,
         capture_output=True,
         text=True,
-        preexec_fn=_limit_file_size,
+        preexec_fn=limit_file_size,
         check=False,
         timeout=60,
     )
 
     assert result.returncode == 0, result.stderr
+    assert "unexpected" not in result.stderr
     assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
     assert "cannot be written (File too large)" in result.stderr
     assert result.stderr.count("awsrun:") == 1

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHILD, Home, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import CHILD, Home, awsrun_executable, role_arn, run_awsrun
 from fakefederation import FakeFederation, federation
 from localsts import LocalSts
 
@@ -173,29 +173,6 @@ def test_env_output_writes_a_private_file_and_keeps_it_when_env_fails(
     assert failed.stdout == ""
     assert target.read_text() == written  # as it was
     assert [path.name for path in target.parent.iterdir()] == ["app.env"]  # no temporary
-
-
-def test_a_full_disk_does_not_stop_a_run(home: Home, sts: LocalSts) -> None:
-    # No write to any file can grow it: the lock file's pid and the cache entry fail as on a
-    # full file system (EFBIG here, ENOSPC there; Python ignores the SIGXFSZ).
-    import resource
-
-    def no_file_growth() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
-
-    result = subprocess.run(
-        [awsrun_executable(), "prod", "--", *child_command()],
-        env=home.env,
-        capture_output=True,
-        text=True,
-        preexec_fn=no_file_growth,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert "assumed-role/Prod/" in json.loads(result.stdout)["arn"]
-    assert "unexpected" not in result.stderr
-    assert "cannot be written" in result.stderr
 
 
 def test_server_serves_what_it_holds_when_the_cache_is_refused(

@@ -103,7 +103,17 @@ class CachedEntry:
 _FILE_KIND_BITS = 0o170000  # what stat.S_IFMT() keeps of st_mode
 
 
-def _private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
+def make_private_folders(path: str) -> None:
+    """os.makedirs with every folder made on the way 0700, whatever the umask: makedirs
+    gives its mode to the last folder only."""
+    previous_umask = os.umask(0o077)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    finally:
+        os.umask(previous_umask)
+
+
+def private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
     """Why a path is not safe to keep secrets in, or None when it is."""
     # The usual answer first, in one test: the right kind of file, closed to group/others.
     if (
@@ -154,11 +164,8 @@ class Cache:
         except FileNotFoundError:
             if not create:
                 return False
-            # Every folder made on the way is private, whatever the umask: makedirs gives
-            # its mode to the last folder only.
-            previous_umask = os.umask(0o077)
             try:
-                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                make_private_folders(self.directory)
                 st = os.lstat(self.directory)
             except OSError as error:
                 self._refuse(
@@ -167,8 +174,6 @@ class Cache:
                     "set AWSRUN_CACHE_DIR to a writable folder",
                 )
                 return False
-            finally:
-                os.umask(previous_umask)
         except OSError as error:  # a path component is a file, no permission, ...
             self._refuse(
                 self.directory,
@@ -176,9 +181,9 @@ class Cache:
                 "set AWSRUN_CACHE_DIR to a writable folder",
             )
             return False
-        problem = _private_problem(st, want_dir=True)
+        problem = private_problem(st, want_dir=True)
         if problem:
-            if problem.startswith("is open to"):
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():  # only its mode is wrong
                 fix = f"fix it with `chmod 700 {self.directory}` or remove it"
             else:  # chmod would follow a symlink, and cannot give the folder back
                 fix = "remove it (awsrun makes it again), or set AWSRUN_CACHE_DIR elsewhere"
@@ -210,7 +215,7 @@ class Cache:
             self._ignore(path, error.strerror or str(error))
             return None
         try:
-            problem = _private_problem(os.fstat(fd), want_dir=False)
+            problem = private_problem(os.fstat(fd), want_dir=False)
             if problem:
                 self._ignore(path, f"it {problem}; remove it")
                 return None
@@ -236,7 +241,7 @@ class Cache:
         except OSError as error:
             self._ignore(path, error.strerror or str(error))
             return None
-        problem = _private_problem(st, want_dir=False)
+        problem = private_problem(st, want_dir=False)
         if problem:
             self._ignore(path, f"it {problem}; remove it")
             return None
@@ -381,4 +386,6 @@ __all__ = [
     "CachedEntry",
     "cache_dir",
     "entry_key",
+    "make_private_folders",
+    "private_problem",
 ]

@@ -15,6 +15,7 @@ from awsrun.credentials import Credentials
 from awsrun.durations import format_duration
 from awsrun.errors import AwsrunError, ConfigError
 from awsrun.federation import (
+    ENDPOINT_VARIABLE,
     console_destination,
     federation_endpoint,
     partition_of_arn,
@@ -68,8 +69,6 @@ def open_console(
             "no browser to open the console in (no DISPLAY, WAYLAND_DISPLAY or BROWSER): "
             f"run 'awsrun console --print {chain.profile}' and open the URL it prints"
         )
-    from awsrun.federation import ENDPOINT_VARIABLE
-
     if environ.get(ENDPOINT_VARIABLE):
         reporter.warn(
             f"{ENDPOINT_VARIABLE} is set: the credentials go to the federation endpoint it "

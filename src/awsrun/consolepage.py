@@ -8,10 +8,10 @@ from __future__ import annotations
 import html
 import os
 import secrets
-import stat
 import time
 from collections.abc import Mapping
 
+from awsrun.cache import make_private_folders, private_problem
 from awsrun.errors import AwsrunError
 
 # The browser reads the page as it starts; the sign-in token in it is good for 15 minutes.
@@ -29,16 +29,13 @@ def page_folder(environ: Mapping[str, str], cache_folder: str) -> str:
 
 def write_page(folder: str, url: str, *, now: float | None = None) -> str:
     """A page that forwards to `url`, written 0600 in `folder` (made 0700); its path."""
-    previous_umask = os.umask(0o077)
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        make_private_folders(folder)
+        problem = private_problem(os.lstat(folder), want_dir=True)
     except OSError as error:
         raise AwsrunError(_cannot(folder, error.strerror or "cannot be made")) from None
-    finally:
-        os.umask(previous_umask)
-    st = os.lstat(folder)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
-        raise AwsrunError(_cannot(folder, "is a symlink, another user's, or open to others"))
+    if problem:
+        raise AwsrunError(_cannot(folder, problem))
     _remove_old_pages(folder, time.time() if now is None else now)
     # The name is random, never derived from the token.
     path = os.path.join(folder, f"{secrets.token_hex(16)}.html")

@@ -255,7 +255,7 @@ class Chain:
         self.profile = profile
         self.root = root
         self.hops = hops
-        # The named profile's own `region` setting; session_region() says which one is used.
+        # The named profile's own `region` setting; choose_region() says which one is used.
         self.region = region
         self.files = files
         # The STS endpoint URL configured for the profile, as botocore picks it, or None.
@@ -413,11 +413,6 @@ def choose_region(
     if region is not None and not _REGION_CHARACTERS.issuperset(region):
         raise ConfigError(f"{source} is {region!r}, not a region name: write one such as eu-west-1")
     return region, source
-
-
-def session_region(files: ConfigFiles, profile: str, override: str | None = None) -> str | None:
-    """The region alone (see choose_region)."""
-    return choose_region(files, profile, override)[0]
 
 
 def sts_endpoint(files: ConfigFiles, profile: str) -> str | None:
@@ -861,6 +856,5 @@ __all__ = [
     "section_words",
     "service_endpoint",
     "session_name_problem",
-    "session_region",
     "sts_endpoint",
 ]

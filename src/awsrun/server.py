@@ -20,20 +20,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from awsrun.childenv import OTHER_KEY_NAMES, removed_variables
+from awsrun.childenv import removed_variables
 from awsrun.credentials import Credentials, iso_utc
 from awsrun.errors import AwsrunError, ConfigError
 from awsrun.profiles import REGION_MARKER
 from awsrun.report import Reporter
 
-# Variables that would make an SDK use something other than the endpoint: keys under any
-# name and web identity win over the container provider, a relative URI wins over a full
-# one, a token file over a token, AWS_CREDENTIAL_FILE is botocore's oldest key file.
+# Variables that would make an SDK use something other than the endpoint, besides what
+# exec removes too (childenv.removed_variables: a profile, keys under other names): keys
+# and web identity win over the container provider, a relative URI wins over a full one,
+# a token file over a token, AWS_CREDENTIAL_FILE is botocore's oldest key file.
 _REMOVED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
-    *OTHER_KEY_NAMES,
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_CREDENTIAL_FILE",
     "AWS_ROLE_ARN",
@@ -41,9 +41,6 @@ _REMOVED = (
     "AWS_ROLE_SESSION_NAME",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCOUNT_ID",
 )
 # Files of keys that SDKs read before the endpoint, pointed at /dev/null: the shared
 # credentials file (every SDK) and the Java SDK v1's name for it.

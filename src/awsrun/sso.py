@@ -179,13 +179,9 @@ def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
 
     path = session.cache_path
     folder = os.path.dirname(path)
-    # Every folder made on the way is private, whatever the umask: makedirs gives its mode
-    # to the last folder only.
-    previous_umask = os.umask(0o077)
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    finally:
-        os.umask(previous_umask)
+    from awsrun.cache import make_private_folders
+
+    make_private_folders(folder)
     problem = token_folder_problem(folder)
     if problem is not None:
         raise ConfigError(f"not storing the sign-in token of {session.label}: {problem}")
@@ -428,17 +424,14 @@ def sign_in(
 
 def session_of_chain(chain: Chain) -> SsoSession:
     """The Identity Center session `awsrun login PROFILE` signs in to."""
-    from awsrun.profiles import Boto3Profile
-
-    root = chain.root
-    if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+    session = _session_of_root(chain)
+    if session is None:
         raise ConfigError(
             f"profile {chain.profile!r} does not sign in through IAM Identity Center "
             "(no sso_session or sso_start_url in it or in its source profiles); to open the "
             f"AWS console as it: awsrun console {chain.profile}"
         )
-    files = chain.files
-    return session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+    return session
 
 
 def session_named(name: str, files: ConfigFiles) -> SsoSession:
@@ -466,37 +459,31 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     with none named): the sign-out API, the shared token, and awsrun's cached credentials
     that came from them. One line for each thing removed."""
     from awsrun.cache import entry_key
-    from awsrun.profiles import Boto3Profile, resolve_chain
+    from awsrun.profiles import resolve_chain
 
     sessions: dict[str, SsoSession] = {}
-    entries: list[str] = []
     for name in names or sorted(files.profiles):
         try:
-            chain = resolve_chain(name, files)
+            session = _session_of_root(resolve_chain(name, files))
         except ConfigError:
             if names:
                 raise
             continue  # --all: a broken profile has nothing to sign out of
-        root = chain.root
-        if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
-            if names:
-                raise ConfigError(f"profile {name!r} does not sign in through IAM Identity Center")
-            continue
-        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
-        sessions[session.cache_path] = session
+        if session is not None:
+            sessions[session.cache_path] = session
+        elif names:
+            raise ConfigError(f"profile {name!r} does not sign in through IAM Identity Center")
     # Every profile whose chain starts at one of these sessions: another account's or
     # role's, and roles assumed on top of them.
+    entries: list[str] = []
     for name in sorted(files.profiles):
         try:
             chain = resolve_chain(name, files)
-            root = chain.root
-            if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
-                continue
-            settings = files.profiles[root.profile]
-            if session_of(root.profile, settings, files.sso_sessions).cache_path in sessions:
-                entries += [entry_key(identity) for identity in chain.identities() if identity]
+            session = _session_of_root(chain)
         except ConfigError:
             continue  # a broken profile has nothing cached
+        if session is not None and session.cache_path in sessions:
+            entries += [entry_key(identity) for identity in chain.identities() if identity]
     said = [f"removed {cache.path(key)}" for key in dict.fromkeys(entries) if cache.delete(key)]
     for session in sessions.values():
         token = read_token(session)
@@ -510,6 +497,17 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     return said
 
 
+def _session_of_root(chain: Chain) -> SsoSession | None:
+    """The Identity Center session the chain starts at; None when its root is not SSO."""
+    from awsrun.profiles import Boto3Profile
+
+    root = chain.root
+    if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+        return None
+    files = chain.files
+    return session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+
+
 def _sign_out(session: SsoSession, access_token: str) -> None:
     """The portal's sign-out, so the token is no good anywhere; best effort: the token
     file goes whatever the answer."""
@@ -517,10 +515,9 @@ def _sign_out(session: SsoSession, access_token: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from awsrun.deadline import DeadlinePassed
+    from awsrun.sts import CLIENT_CONFIG
 
     with contextlib.suppress(BotoCoreError, ClientError, DeadlinePassed):
-        from awsrun.sts import CLIENT_CONFIG
-
         client: Any = _Bounded(
             botocore.session.Session().create_client(
                 "sso", region_name=session.region, config=CLIENT_CONFIG

@@ -128,7 +128,7 @@ def still_asking(marker: bytes) -> list[int]:
     endpoint's token: what the command started and left running. Its pipeline siblings
     (`| tee`) do not have it."""
     found = []
-    for pid, _parent, _sid in _processes():
+    for pid in _pids():
         if pid == os.getpid():
             continue
         try:
@@ -142,22 +142,23 @@ def still_asking(marker: bytes) -> list[int]:
 
 def _processes() -> list[tuple[int, int, int]]:
     """(pid, parent pid, session id) of every process /proc shows; none without /proc."""
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return []
     found = []
-    for name in names:
-        if not name.isdecimal():
-            continue
+    for pid in _pids():
         try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
         # After the command name: state, ppid, pgrp, session.
-        found.append((int(name), int(fields[1]), int(fields[3])))
+        found.append((pid, int(fields[1]), int(fields[3])))
     return found
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(name) for name in os.listdir("/proc") if name.isdecimal()]
+    except OSError:
+        return []
 
 
 def _terminal_delivered_it(signum: int) -> bool:
