@@ -201,9 +201,10 @@ def measure(awsrun: str, sts: LocalSts, home: Path) -> list[Row]:
 
 def thousand_profiles(home: Path, env: dict[str, str]) -> dict[str, str]:
     """A config of 1,000 role profiles, each with a cache entry, for `awsrun list`."""
-    from awsrun.cache import Cache, CachedEntry, entry_key
-    from awsrun.credentials import Credentials
-    from awsrun.profiles import load_config_files, resolve_chain
+    from awsrun.config.files import load_config_files
+    from awsrun.config.resolve import resolve_chain
+    from awsrun.credentials.cache import Cache, CachedEntry, entry_key
+    from awsrun.credentials.keys import Credentials
     from awsrun.report import Reporter
 
     crowd = home / "crowd"

@@ -14,7 +14,7 @@ import pytest
 from conftest import Home, run_awsrun
 from localsts import LocalSts
 
-from awsrun.sts import CALL_DEADLINE_SECONDS
+from awsrun.credentials.sts import CALL_DEADLINE_SECONDS
 
 
 @contextmanager

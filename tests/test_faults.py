@@ -31,7 +31,7 @@ from fakests import FakeSts, fake_sts
 from localsts import LocalSts
 from test_mfa import SERIAL, mfa_config
 
-from awsrun.cache import ENTRY_VERSION
+from awsrun.credentials.cache import ENTRY_VERSION
 
 
 @pytest.fixture

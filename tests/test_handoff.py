@@ -12,7 +12,7 @@ import pytest
 from conftest import Home, awsrun_executable, child_command, run_awsrun
 from localsts import LocalSts
 
-from awsrun.formats import FORMATS
+from awsrun.handoff.formats import FORMATS
 
 TRICKY = 'it\'s a "quoted" value with $HOME, `backticks`, \\ and\ttabs'
 

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from localsts import LocalSts
 
+from awsrun.config.files import ConfigFiles, load_config_files
+from awsrun.config.resolve import resolve_chain
 from awsrun.errors import ConfigError
-from awsrun.profiles import ConfigFiles, load_config_files, resolve_chain
 
 ASSUMED_PROD = "arn:aws:sts::123456789012:assumed-role/Prod/"
 

@@ -92,7 +92,7 @@ def test_no_format_writes_a_value_with_a_line_break(home: Home, output_format: s
 
 def test_a_value_from_a_credential_process_with_a_line_break_is_not_written() -> None:
     from awsrun.errors import ConfigError
-    from awsrun.formats import FORMATS
+    from awsrun.handoff.formats import FORMATS
 
     for output_format in FORMATS.values():
         with pytest.raises(ConfigError, match="AWS_ACCESS_KEY_ID would hold a line break"):
@@ -101,7 +101,7 @@ def test_a_value_from_a_credential_process_with_a_line_break_is_not_written() ->
 
 def test_cmd_quotes_what_cmd_exe_would_run_and_refuses_what_it_cannot_quote() -> None:
     from awsrun.errors import ConfigError
-    from awsrun.formats import FORMATS
+    from awsrun.handoff.formats import FORMATS
 
     rendered = FORMATS["cmd"].text({"AWSRUN_PROFILE": "a&b|c<d>e^f%PATH%"}, [])
     assert rendered == 'set "AWSRUN_PROFILE=a&b|c<d>e^f%%PATH%%"\r\n'
@@ -111,7 +111,7 @@ def test_cmd_quotes_what_cmd_exe_would_run_and_refuses_what_it_cannot_quote() ->
 
 
 def test_powershell_doubles_every_single_quote_it_knows() -> None:
-    from awsrun.formats import FORMATS
+    from awsrun.handoff.formats import FORMATS
 
     rendered = FORMATS["powershell"].text({"AWSRUN_PROFILE": "a\u2019; calc; \u2018'"}, [])
     assert rendered == "$Env:AWSRUN_PROFILE = 'a\u2019\u2019; calc; \u2018\u2018'''\n"
@@ -206,7 +206,7 @@ def test_a_relative_xdg_cache_home_is_ignored(home: Home, tmp_path: Path) -> Non
 def test_no_home_folder_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import pwd
 
-    from awsrun.cache import cache_dir
+    from awsrun.credentials.cache import cache_dir
     from awsrun.errors import ConfigError
 
     def no_entry(uid: int) -> pwd.struct_passwd:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from awsrun.ini import IniError, parse_ini
-from awsrun.profiles import section_words
+from awsrun.config.files import section_words
+from awsrun.config.ini import IniError, parse_ini
 
 
 def configparser_reads(text: str) -> dict[str, dict[str, str]] | None:

@@ -15,8 +15,8 @@ import pytest
 from conftest import Home, awsrun_executable, entry_fields, role_arn, run_awsrun
 from localsts import LocalSts
 
-from awsrun.cache import ENTRY_VERSION
 from awsrun.cli import COMMAND_WORDS
+from awsrun.credentials.cache import ENTRY_VERSION
 
 EVERY_KIND = f"""
 [profile mfa-keys]
@@ -97,7 +97,7 @@ def test_list_imports_neither_boto3_nor_json(home: Home, sts: LocalSts) -> None:
     listed = run_awsrun(["list"], {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
 
     imported = {line.split("|")[-1].strip() for line in listed.stderr.splitlines() if "|" in line}
-    assert "awsrun.inventory" in imported
+    assert "awsrun.commands.inventory" in imported
     assert not {name for name in imported if name.split(".")[0] in {"boto3", "botocore"}}
     # The entry's expiry came from its mtime: reading it would have imported json.
     assert "json" not in imported
@@ -297,7 +297,7 @@ def test_the_region_list_offers_only_regions_botocore_knows() -> None:
     # A newer botocore may know more (make regions adds them); it never knows fewer.
     from generate_regions import known_regions
 
-    from awsrun.regions import REGIONS
+    from awsrun.config.region_names import REGIONS
 
     assert "eu-central-1" in REGIONS
     assert set(REGIONS) <= set(known_regions())

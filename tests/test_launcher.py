@@ -24,7 +24,7 @@ from conftest import (
 )
 from localsts import LocalSts
 
-from awsrun.cache import ENTRY_VERSION
+from awsrun.credentials.cache import ENTRY_VERSION
 
 ASSUMED_PROD = "arn:aws:sts::123456789012:assumed-role/Prod/"
 

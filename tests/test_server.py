@@ -26,10 +26,10 @@ from conftest import (
 )
 from localsts import LocalSts
 
-from awsrun.credentials import Credentials, iso_utc
+from awsrun.credentials.keys import Credentials, iso_utc
 from awsrun.errors import StsError
+from awsrun.handoff.server import MAX_CONNECTIONS, CredentialServer
 from awsrun.report import Reporter
-from awsrun.server import MAX_CONNECTIONS, CredentialServer
 
 SERVER_CHILD = str(Path(__file__).resolve().parent / "server_child.py")
 # moto's shortest session is 15 minutes; a margin of 895 s makes awsrun refresh a few
@@ -393,7 +393,7 @@ def test_keys_in_a_boto_config_file_are_refused(home: Home, sts: LocalSts) -> No
 def test_when_full_the_slow_reader_is_dropped_not_a_request_waiting_to_be_read() -> None:
     from http.server import BaseHTTPRequestHandler
 
-    from awsrun.server import _BoundedHttpServer
+    from awsrun.handoff.server import _BoundedHttpServer
 
     server = _BoundedHttpServer(BaseHTTPRequestHandler)
     waiting_ours, waiting_theirs = socket.socketpair()  # older: its request is in

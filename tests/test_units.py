@@ -14,25 +14,19 @@ from typing import Any
 
 import pytest
 
-from awsrun.broker import Broker, Options
-from awsrun.cache import Cache, CachedEntry, cache_dir, entry_key
-from awsrun.childenv import child_environment, credential_variables
 from awsrun.cli import parse_args
-from awsrun.credentials import Credentials, iso_utc, parse_iso
+from awsrun.config.chain import Boto3Profile, Chain, CredentialSource, StaticKeys
+from awsrun.config.files import ConfigFiles, load_config_files
+from awsrun.config.resolve import resolve_chain
+from awsrun.credentials.broker import Broker, Options
+from awsrun.credentials.cache import Cache, CachedEntry, cache_dir, entry_key
+from awsrun.credentials.keys import Credentials, iso_utc, parse_iso
+from awsrun.credentials.sts import RoleRequest, Sts
 from awsrun.durations import format_duration, format_durations, parse_duration
 from awsrun.errors import ConfigError, UsageError
-from awsrun.formats import credential_process_document
-from awsrun.profiles import (
-    Boto3Profile,
-    Chain,
-    ConfigFiles,
-    CredentialSource,
-    StaticKeys,
-    load_config_files,
-    resolve_chain,
-)
+from awsrun.handoff.childenv import child_environment, credential_variables
+from awsrun.handoff.formats import credential_process_document
 from awsrun.report import Reporter
-from awsrun.sts import RoleRequest, Sts
 
 KEYS = {"aws_access_key_id": "AKIAROOT", "aws_secret_access_key": "s3cr3t"}
 
@@ -513,7 +507,7 @@ def test_entry_key_depends_on_the_identitys_values_only() -> None:
 
 
 def test_default_session_name_is_the_user_in_the_characters_sts_allows() -> None:
-    from awsrun.profiles import default_session_name
+    from awsrun.config.chain import default_session_name
 
     assert default_session_name({"LOGNAME": "ann", "USER": "bob"}) == "awsrun-ann"
     assert default_session_name({"USER": "josé smith/x"}) == "awsrun-jos--smith-x"
@@ -540,13 +534,13 @@ def test_the_credential_process_document_is_json_for_any_value() -> None:
 
 
 def test_federation_hosts_follow_the_partition_and_destinations_stay_in_it() -> None:
-    from awsrun.errors import StsError, UsageError
-    from awsrun.federation import (
+    from awsrun.credentials.federation import (
         console_destination,
         federation_endpoint,
         partition_of_arn,
         partition_of_region,
     )
+    from awsrun.errors import StsError, UsageError
 
     assert [federation_endpoint(name, {}) for name in ("aws", "aws-cn", "aws-us-gov")] == [
         "https://signin.aws.amazon.com/federation",

@@ -1,4 +1,4 @@
-"""Writes src/awsrun/regions.py: the regions botocore knows, for `--region <TAB>`.
+"""Writes src/awsrun/config/region_names.py: the regions botocore knows, for `--region <TAB>`.
 
 Generated when botocore changes (`make regions`), not at TAB time: importing botocore
 there would cost a second per keystroke. tests/test_inventory.py checks it is current.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import botocore.session
 
-TARGET = Path(__file__).resolve().parent.parent / "src" / "awsrun" / "regions.py"
+TARGET = Path(__file__).resolve().parent.parent / "src" / "awsrun" / "config" / "region_names.py"
 
 
 def known_regions() -> list[str]:

@@ -1,14 +1,16 @@
 """Variables awsrun sets in its own environment for the programs that resolve credentials
 for it, kept from every other program it starts (a browser, an `mfa_process`). On the
-cache-hit path: imports nothing."""
+cache-hit path: imports only awsrun.errors."""
 
 from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+from awsrun.errors import ConfigError
+
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, MutableMapping
     from typing import TypeVar
 
     Result = TypeVar("Result")
@@ -17,6 +19,31 @@ if TYPE_CHECKING:
 # already being resolved this way and stops a loop instead of recursing.
 RESOLVING_VARIABLE = "AWSRUN_CREDENTIAL_PROCESS_STACK"
 INTERNAL_VARIABLES = (RESOLVING_VARIABLE,)
+
+
+def enter_resolving(profile: str, environ: MutableMapping[str, str]) -> str | None:
+    """Put `profile` on the stack of profiles being resolved; the stack before it.
+
+    On every path that resolves a profile, so that a credential_process that runs awsrun for
+    the same profile again stops at once instead of waiting for the lock this run holds."""
+    outer = environ.get(RESOLVING_VARIABLE)
+    stack = [name for name in (outer or "").split("\n") if name]
+    if profile in stack:
+        loop = " -> ".join([*stack, profile])
+        raise ConfigError(
+            f"credential_process loop: {loop}; a profile's credential_process must not run "
+            "`awsrun credential-process` for itself (point it at the role profile instead)"
+        )
+    environ[RESOLVING_VARIABLE] = "\n".join([*stack, profile])
+    return outer
+
+
+def leave_resolving(outer: str | None, environ: MutableMapping[str, str]) -> None:
+    """Put back the stack `enter_resolving` found: the command resolves nothing."""
+    if outer is None:
+        environ.pop(RESOLVING_VARIABLE, None)
+    else:
+        environ[RESOLVING_VARIABLE] = outer
 
 
 def helper_environment() -> dict[str, str]:
@@ -38,6 +65,8 @@ def without_internal_variables(work: Callable[[], Result]) -> Result:
 __all__ = [
     "INTERNAL_VARIABLES",
     "RESOLVING_VARIABLE",
+    "enter_resolving",
     "helper_environment",
+    "leave_resolving",
     "without_internal_variables",
 ]

@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from awsrun.execute import check_command, command_error, shell_fallback
+from awsrun.handoff.execute import check_command, command_error, shell_fallback
 
 # Signals awsrun passes on to the command it waits for.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)

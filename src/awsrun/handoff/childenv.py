@@ -3,10 +3,10 @@ the caller had. Pure."""
 
 from __future__ import annotations
 
-from awsrun.credentials import Credentials
-from awsrun.profiles import REGION_MARKER, region_set_by_awsrun
+from awsrun.config.endpoints import REGION_MARKER, region_set_by_awsrun
+from awsrun.credentials.keys import Credentials
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
-from awsrun.broker import Broker, Options
-from awsrun.browser import browser_opener
-from awsrun.cache import Cache
-from awsrun.credentials import Credentials
-from awsrun.durations import format_duration
-from awsrun.errors import AwsrunError, ConfigError
-from awsrun.federation import (
+from awsrun.commands.invocation import Invocation, credential_options, profile_choice
+from awsrun.config.chain import Boto3Profile, Chain
+from awsrun.credentials.broker import Broker, Options
+from awsrun.credentials.browser import browser_opener
+from awsrun.credentials.cache import Cache
+from awsrun.credentials.federation import (
     ENDPOINT_VARIABLE,
     console_destination,
     federation_endpoint,
@@ -22,7 +21,10 @@ from awsrun.federation import (
     partition_of_region,
     sign_in_url,
 )
-from awsrun.profiles import Boto3Profile, Chain
+from awsrun.credentials.keys import Credentials
+from awsrun.durations import format_duration
+from awsrun.errors import AwsrunError, ConfigError, UsageError
+from awsrun.internal import enter_resolving
 from awsrun.report import Reporter
 
 # A federation token lasts this long unless --duration says otherwise, as a role session does.
@@ -50,6 +52,35 @@ class ConsoleRequest:
         self.print_only = print_only
         # The browser is handed the sign-in URL itself, not a private page that forwards.
         self.url_in_argv = url_in_argv
+
+
+def run(invocation: Invocation, environ: MutableMapping[str, str], reporter: Reporter) -> int:
+    """awsrun console PROFILE: the AWS console as the profile, in the browser or printed."""
+    from awsrun.config.files import load_config_files
+    from awsrun.config.resolve import resolve_choice
+    from awsrun.credentials.cache import cache_dir
+
+    values = invocation.values
+    if "service" in values and "destination" in values:
+        raise UsageError("awsrun console takes --service or --destination, not both")
+    if "server" in invocation.flags:
+        raise UsageError("--server runs a command: it does not go with awsrun console")
+    options = credential_options(invocation, environ)
+    # --duration is the console session's length: the role session stays as cached.
+    request = ConsoleRequest(
+        service=values.get("service"),
+        destination=values.get("destination"),
+        session_seconds=options.duration,
+        print_only="print" in invocation.flags,
+        url_in_argv="url_in_argv" in invocation.flags,
+    )
+    options.duration = None
+    choice = profile_choice(invocation, environ)
+    reporter.info(choice.describe())
+    enter_resolving(choice.name, environ)  # a credential_process loop stops at once
+    chain = resolve_choice(choice, load_config_files(environ))
+    cache = Cache(cache_dir(environ), reporter)
+    return open_console(chain, options, request, cache=cache, reporter=reporter, environ=environ)
 
 
 def open_console(
@@ -96,7 +127,7 @@ def open_console(
         return 0
     assert opener is not None
     if not request.url_in_argv:
-        from awsrun.consolepage import page_folder, write_page
+        from awsrun.handoff.consolepage import page_folder, write_page
 
         page = write_page(page_folder(environ, cache.directory), url)
         url = "file://" + page
@@ -144,7 +175,7 @@ def _federation_token(
     reporter: Reporter,
 ) -> tuple[Credentials, str]:
     """The console refuses long-term keys: a federated user's session of the same IAM user."""
-    from awsrun.sts import Sts
+    from awsrun.credentials.sts import Sts
 
     name = _federated_name(chain.profile)
     seconds = request.session_seconds or DEFAULT_FEDERATION_SECONDS
@@ -184,4 +215,4 @@ def _lasts(
     return f"console session as profile {profile!r}{until} ({why})"
 
 
-__all__ = ["DEFAULT_FEDERATION_SECONDS", "ConsoleRequest", "open_console"]
+__all__ = ["DEFAULT_FEDERATION_SECONDS", "ConsoleRequest", "open_console", "run"]

@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Mapping
 
-from awsrun.cache import make_private_folders, private_problem
+from awsrun.credentials.cache import make_private_folders, private_problem
 from awsrun.errors import AwsrunError
 
 # The browser reads the page as it starts; the sign-in token in it is good for 15 minutes.

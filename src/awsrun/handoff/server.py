@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from awsrun.childenv import removed_variables
-from awsrun.credentials import Credentials, iso_utc
+from awsrun.config.endpoints import REGION_MARKER
+from awsrun.credentials.keys import Credentials, iso_utc
 from awsrun.errors import AwsrunError, ConfigError
-from awsrun.profiles import REGION_MARKER
+from awsrun.handoff.childenv import removed_variables
 from awsrun.report import Reporter
 
 # Variables that would make an SDK use something other than the endpoint, besides what
@@ -121,7 +121,7 @@ class CredentialServer:
     def run(self, command: Sequence[str], environment: dict[str, str]) -> int:
         """Run the command with this endpoint, and its exit status; then end what a refresh
         left running, and say so if the command left processes that will ask in vain."""
-        from awsrun.supervise import end_helpers, run_child, still_asking
+        from awsrun.handoff.supervise import end_helpers, run_child, still_asking
 
         try:
             status = run_child(command, environment, self.start)

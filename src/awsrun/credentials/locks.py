@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 
 from awsrun.errors import LockTimeout
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 

@@ -15,17 +15,17 @@ import os
 import stat
 import sys
 
-from awsrun.credentials import Credentials, iso_utc
+from awsrun.config.ini import IniError, parse_ini
+from awsrun.credentials.keys import Credentials, iso_utc
 from awsrun.errors import ConfigError
-from awsrun.ini import IniError, parse_ini
 from awsrun.report import Reporter
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
     from contextlib import AbstractContextManager
 
-    from awsrun.profiles import Identity
+    from awsrun.config.chain import Identity
 
 # Version 1 was JSON, in `KEY.json` files; 2 is the INI of the AWS credentials file, which
 # awsrun reads anyway: importing json costs a cache hit more than half of Python's start.
@@ -300,8 +300,9 @@ class Cache:
         stop_waiting: Callable[[], bool],
         waiting: Callable[[int | None], None] | None = None,
     ) -> AbstractContextManager[bool]:
-        """Hold the entry's lock (see awsrun.locks); yields False when `stop_waiting()` ended
-        the wait. Without a usable cache folder, there is nothing to lock: yields True."""
+        """Hold the entry's lock (see awsrun.credentials.locks); yields False when
+        `stop_waiting()` ended the wait. Without a usable cache folder, there is nothing to
+        lock: yields True."""
         from contextlib import contextmanager  # a miss only: contextlib loads collections
 
         return contextmanager(self._held)(key, timeout, stop_waiting, waiting)
@@ -316,7 +317,7 @@ class Cache:
         if not self._directory_ok(create=True):
             yield True
             return
-        from awsrun import locks
+        from awsrun.credentials import locks
 
         lock_path = os.path.join(self.directory, f"{key}.lock")
         try:

@@ -5,8 +5,16 @@ boto3."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
+from awsrun.errors import UsageError
+
+TYPE_CHECKING = False  # annotations only
+if TYPE_CHECKING:
+    from awsrun.commands.invocation import Invocation
+
+SHELLS = ("bash", "zsh", "fish")
 # The command words that take profile names after them.
 _PROFILE_WORDS = ("exec", "env", "credential-process", "clear", "login", "logout", "console")
 
@@ -184,7 +192,7 @@ def completion_script(
 ) -> str:
     """The script for `shell`, completing the command `words`, awsrun's options and the
     values of --format and --region."""
-    from awsrun.regions import REGIONS
+    from awsrun.config.region_names import REGIONS
 
     choices = {"--format": " ".join(formats), "--region": " ".join(REGIONS)}
     if shell == "fish":
@@ -216,4 +224,21 @@ def completion_script(
     )
 
 
-__all__ = ["completion_script"]
+def run(
+    invocation: Invocation,
+    words: Sequence[str],
+    flags: Sequence[str],
+    value_options: Sequence[str],
+) -> int:
+    """`awsrun completion SHELL`; the command line's grammar comes from awsrun.cli."""
+    from awsrun.handoff.formats import FORMATS
+
+    if len(invocation.words) != 1 or invocation.words[0] not in SHELLS:
+        raise UsageError(f"awsrun completion takes one of {', '.join(SHELLS)}")
+    sys.stdout.write(
+        completion_script(invocation.words[0], words, flags, value_options, list(FORMATS))
+    )
+    return 0
+
+
+__all__ = ["SHELLS", "completion_script", "run"]

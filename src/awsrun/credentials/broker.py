@@ -12,19 +12,13 @@ from __future__ import annotations
 
 import time
 
-from awsrun.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
-from awsrun.credentials import Credentials
+from awsrun.config.chain import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
+from awsrun.config.endpoints import choose_region
+from awsrun.credentials.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
+from awsrun.credentials.keys import Credentials
+from awsrun.credentials.mfa import mfa_code
 from awsrun.durations import format_duration, format_durations
 from awsrun.errors import ConfigError
-from awsrun.mfa import mfa_code
-from awsrun.profiles import (
-    Boto3Profile,
-    Chain,
-    CredentialSource,
-    RoleHop,
-    StaticKeys,
-    choose_region,
-)
 from awsrun.report import Reporter
 
 # Importing `typing` costs a cache hit more than this whole module, and `collections.abc`
@@ -33,8 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from awsrun.profiles import Identity
-    from awsrun.sts import Sts
+    from awsrun.config.chain import Identity
+    from awsrun.credentials.sts import Sts
 
 
 DEFAULT_MIN_TTL_SECONDS = 15 * 60
@@ -266,7 +260,7 @@ class Broker:
                 assert stored is not None
                 return stored
             signer = self._obtain(index - 1) if index else None
-            from awsrun.sts import SourceRejected
+            from awsrun.credentials.sts import SourceRejected
 
             try:
                 fetched = step.fetch(signer)
@@ -326,7 +320,7 @@ class Broker:
 
     def _sts(self) -> Sts:
         if self._sts_client is None:
-            from awsrun.sts import Sts
+            from awsrun.credentials.sts import Sts
 
             self._sts_client = Sts(
                 self._chain.profile,
@@ -337,7 +331,7 @@ class Broker:
 
     def _signed_in(self, root: Boto3Profile) -> None:
         """A usable IAM Identity Center token for an SSO root, signing in if need be."""
-        from awsrun import sso
+        from awsrun.credentials import sso
 
         files = self._chain.files
         session = sso.session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
@@ -390,7 +384,7 @@ class Broker:
         )
 
     def _assume(self, position: int, hop: RoleHop, signer: Credentials) -> Credentials:
-        from awsrun.sts import RoleRequest
+        from awsrun.credentials.sts import RoleRequest
 
         chain = self._chain
         options = self._options

@@ -7,22 +7,18 @@ import os
 import sys
 import time
 
-from awsrun.cache import Cache, cache_dir, entry_key
+from awsrun.config.chain import Boto3Profile, CredentialSource, StaticKeys
+from awsrun.config.files import ConfigFiles, load_config_files
+from awsrun.config.resolve import resolve_chain
+from awsrun.credentials.cache import Cache, cache_dir, entry_key
 from awsrun.durations import format_duration
 from awsrun.errors import ConfigError, UsageError
-from awsrun.profiles import (
-    Boto3Profile,
-    ConfigFiles,
-    CredentialSource,
-    StaticKeys,
-    load_config_files,
-    resolve_chain,
-)
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
+    from awsrun.commands.invocation import Invocation
     from awsrun.report import Reporter
 
 
@@ -96,7 +92,7 @@ def _shortened(error: str, name: str, files: str, limit: int = 90) -> str:
 
 
 def _sso_status(status: ProfileStatus, root: str, files: ConfigFiles, now: float) -> None:
-    from awsrun import sso
+    from awsrun.credentials import sso
 
     try:
         session = sso.session_of(root, files.profiles[root], files.sso_sessions)
@@ -256,7 +252,10 @@ def _remove_if_unused(path: str) -> bool:
     return True
 
 
-def run_list(environ: Mapping[str, str], reporter: Reporter, flags: Collection[str]) -> int:
+def run_list(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+    if invocation.words:
+        raise UsageError(f"awsrun list takes no profile: drop {invocation.words[0]!r}")
+    flags = invocation.flags
     files = load_config_files(environ)
     if "names" in flags:  # for the completion scripts: fast, plain
         sys.stdout.write("".join(f"{name}\n" for name in sorted(files.profiles)))
@@ -275,9 +274,8 @@ def run_list(environ: Mapping[str, str], reporter: Reporter, flags: Collection[s
     return 0
 
 
-def run_clear(
-    environ: Mapping[str, str], reporter: Reporter, names: Sequence[str], flags: Collection[str]
-) -> int:
+def run_clear(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
+    names, flags = invocation.words, invocation.flags
     cache = Cache(cache_dir(environ), reporter)
     if "all" in flags:
         if names:

@@ -16,10 +16,10 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from awsrun.credentials import Credentials
+from awsrun.credentials.keys import Credentials
+from awsrun.credentials.sts import MAX_ATTEMPTS, READ_TIMEOUT_SECONDS
 from awsrun.errors import StsError, UsageError
 from awsrun.report import Reporter
-from awsrun.sts import MAX_ATTEMPTS, READ_TIMEOUT_SECONDS
 
 # Replaces the federation URL (tests, a proxy); by default it follows the partition.
 ENDPOINT_VARIABLE = "AWSRUN_FEDERATION_ENDPOINT"

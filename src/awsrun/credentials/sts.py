@@ -30,7 +30,7 @@ from botocore.exceptions import (
     ConnectionError as BotocoreConnectionError,
 )
 
-from awsrun.credentials import Credentials
+from awsrun.credentials.keys import Credentials
 from awsrun.deadline import DeadlinePassed, call_within
 from awsrun.errors import StsError
 from awsrun.report import Reporter
@@ -67,7 +67,7 @@ _SETTINGS_READ = {
     "login": "login_session",
     "process": "credential_process",
 }
-# Profile kinds (awsrun.profiles) and the botocore provider that resolves each.
+# Profile kinds (awsrun.config.chain) and the botocore provider that resolves each.
 _PROVIDER_METHODS = {
     "web-identity": "assume-role-with-web-identity",
     "sso": "sso",

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from awsrun.browser import browser_opener
-from awsrun.credentials import iso_utc, parse_iso
+from awsrun.credentials.browser import browser_opener
+from awsrun.credentials.keys import iso_utc, parse_iso
 from awsrun.errors import ConfigError, StsError
 from awsrun.report import Reporter
 
@@ -27,7 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from awsrun.profiles import Chain, ConfigFiles
+    from awsrun.config.chain import Chain
+    from awsrun.config.files import ConfigFiles
 
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _CLIENT_NAME = "awsrun"
@@ -179,7 +180,7 @@ def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
 
     path = session.cache_path
     folder = os.path.dirname(path)
-    from awsrun.cache import make_private_folders
+    from awsrun.credentials.cache import make_private_folders
 
     make_private_folders(folder)
     problem = token_folder_problem(folder)
@@ -221,8 +222,8 @@ class DeviceSignIn:
         import botocore.session
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from awsrun.credentials.sts import CALL_DEADLINE_SECONDS, CLIENT_CONFIG
         from awsrun.deadline import DeadlinePassed
-        from awsrun.sts import CALL_DEADLINE_SECONDS, CLIENT_CONFIG
 
         session = self._session
         try:
@@ -325,8 +326,8 @@ class _Bounded:
         self._client = client
 
     def __getattr__(self, name: str) -> Any:
+        from awsrun.credentials.sts import CALL_DEADLINE_SECONDS
         from awsrun.deadline import call_within
-        from awsrun.sts import CALL_DEADLINE_SECONDS
 
         found = getattr(self._client, name)
         if name == "exceptions" or not callable(found):
@@ -458,8 +459,8 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     """`awsrun logout`: sign out of the sessions of the named profiles (every SSO profile's
     with none named): the sign-out API, the shared token, and awsrun's cached credentials
     that came from them. One line for each thing removed."""
-    from awsrun.cache import entry_key
-    from awsrun.profiles import resolve_chain
+    from awsrun.config.resolve import resolve_chain
+    from awsrun.credentials.cache import entry_key
 
     sessions: dict[str, SsoSession] = {}
     for name in names or sorted(files.profiles):
@@ -499,7 +500,7 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
 
 def _session_of_root(chain: Chain) -> SsoSession | None:
     """The Identity Center session the chain starts at; None when its root is not SSO."""
-    from awsrun.profiles import Boto3Profile
+    from awsrun.config.chain import Boto3Profile
 
     root = chain.root
     if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
@@ -514,8 +515,8 @@ def _sign_out(session: SsoSession, access_token: str) -> None:
     import botocore.session
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from awsrun.credentials.sts import CLIENT_CONFIG
     from awsrun.deadline import DeadlinePassed
-    from awsrun.sts import CLIENT_CONFIG
 
     with contextlib.suppress(BotoCoreError, ClientError, DeadlinePassed):
         client: Any = _Bounded(

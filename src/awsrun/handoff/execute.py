@@ -9,7 +9,7 @@ import sys
 
 from awsrun.errors import AwsrunError, CommandNotExecutable, CommandNotFound
 
-TYPE_CHECKING = False  # as in broker.py: imports for annotations stay off the cache-hit path
+TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import NoReturn
