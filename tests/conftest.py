@@ -17,15 +17,19 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+# The local STS (tools/) and the fakes and child programs every test folder shares (fakes/).
+TESTS = Path(__file__).resolve().parent
+FAKES = TESTS / "fakes"
+sys.path.insert(0, str(TESTS.parent / "tools"))
+sys.path.insert(0, str(FAKES))
 
-from localsts import LocalSts, isolated_environment, local_sts
+from localsts import LocalSts, isolated_environment, local_sts  # noqa: E402
 
 ROOT_KEY_ID = "AKIAAWSRUNTESTROOT01"
 # Recognisable, so a test can scan everything awsrun printed for it.
 ROOT_SECRET = "rootSECRETrootSECRETrootSECRET0123456789"
 ACCOUNT = "123456789012"
-CHILD = str(Path(__file__).resolve().parent / "child_identity.py")
+CHILD = str(FAKES / "child_identity.py")
 
 
 def role_arn(name: str) -> str:
@@ -217,3 +221,31 @@ def at_mfa_prompt(env: Mapping[str, str], profile: str, serial: str) -> Any:
     )
     session.expect("MFA code for " + serial)
     return session
+
+
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+
+
+def mfa_config(home: Home, mfa_process: str | None) -> None:
+    process_line = f"mfa_process = {mfa_process}\n" if mfa_process else ""
+    home.write_config(
+        "[default]\nregion = eu-west-1\n"
+        f"[profile admin]\nrole_arn = {role_arn('Admin')}\nsource_profile = default\n"
+        f"mfa_serial = {SERIAL}\n{process_line}"
+        f"[profile audit]\nrole_arn = {role_arn('Audit')}\nsource_profile = default\n"
+        f"mfa_serial = {SERIAL}\n{process_line}"
+    )
+
+
+# The modules a cache hit loads (docs/contributing.md lists them): a module joins this list
+# only on purpose, since each costs every run about 0.2 ms.
+HIT_PATH = {
+    "awsrun", "awsrun.cli", "awsrun.errors", "awsrun.durations", "awsrun.internal",
+    "awsrun.report",
+    "awsrun.commands", "awsrun.commands.invocation", "awsrun.commands.run",
+    "awsrun.config", "awsrun.config.chain", "awsrun.config.choice", "awsrun.config.endpoints",
+    "awsrun.config.files", "awsrun.config.ini", "awsrun.config.resolve",
+    "awsrun.credentials", "awsrun.credentials.broker", "awsrun.credentials.cache",
+    "awsrun.credentials.keys",
+    "awsrun.handoff", "awsrun.handoff.childenv",
+}  # fmt: skip

@@ -50,7 +50,7 @@ def main() -> int:
                 return result.returncode
             seen = json.loads(result.stdout)
             print(f"{label}  ({elapsed * 1000:.0f} ms, child included)")
-            print(f"  {result.stderr.strip()}")
+            print("".join(f"  {line}\n" for line in result.stderr.splitlines()), end="")
             print(f"  child is {seen['arn']}")
             print(f"  AWS_ACCESS_KEY_ID={seen['key']}  expires {seen['expires']}\n")
         started = time.perf_counter()

@@ -92,15 +92,15 @@ def _shortened(error: str, name: str, files: str, limit: int = 90) -> str:
 
 
 def _sso_status(status: ProfileStatus, root: str, files: ConfigFiles, now: float) -> None:
-    from awsrun.credentials import sso
+    from awsrun.credentials.sso_tokens import read_token, seconds_left, session_of
 
     try:
-        session = sso.session_of(root, files.profiles[root], files.sso_sessions)
+        session = session_of(root, files.profiles[root], files.sso_sessions)
     except ConfigError as error:
         status.error = str(error)
         return
     status.sso = session.name or session.start_url
-    status.sso_left = sso.seconds_left(sso.read_token(session), now)
+    status.sso_left = seconds_left(read_token(session), now)
 
 
 def survey(files: ConfigFiles, cache: Cache, now: float) -> list[ProfileStatus]:

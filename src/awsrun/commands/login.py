@@ -21,6 +21,7 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
     from awsrun.config.files import load_config_files
     from awsrun.config.resolve import resolve_choice
     from awsrun.credentials import sso
+    from awsrun.credentials.sso_tokens import session_named, session_of_chain
 
     name = invocation.values.get("sso_session")
     if len(invocation.words) != (0 if name else 1):
@@ -29,10 +30,10 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
         )
     files = load_config_files(environ)
     if name:
-        session, words = sso.session_named(name, files), f"--sso-session {name}"
+        session, words = session_named(name, files), f"--sso-session {name}"
     else:
         choice = profile_choice(invocation, environ)
-        session = sso.session_of_chain(resolve_choice(choice, files))
+        session = session_of_chain(resolve_choice(choice, files))
         words = choice.name
     sys.stdout.write(sso.login(session, words, browser="no_browser" not in invocation.flags))
     return 0

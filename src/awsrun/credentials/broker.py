@@ -16,7 +16,6 @@ from awsrun.config.chain import Boto3Profile, Chain, CredentialSource, RoleHop, 
 from awsrun.config.endpoints import choose_region
 from awsrun.credentials.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
 from awsrun.credentials.keys import Credentials
-from awsrun.credentials.mfa import mfa_code
 from awsrun.durations import format_duration, format_durations
 from awsrun.errors import ConfigError
 from awsrun.report import Reporter
@@ -332,12 +331,13 @@ class Broker:
     def _signed_in(self, root: Boto3Profile) -> None:
         """A usable IAM Identity Center token for an SSO root, signing in if need be."""
         from awsrun.credentials import sso
+        from awsrun.credentials.sso_tokens import session_of, usable_without_sign_in
 
         files = self._chain.files
-        session = sso.session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
         options = self._options
         if self._cache is None:
-            if not sso.usable_without_sign_in(session, self._now()):
+            if not usable_without_sign_in(session, self._now()):
                 sso.sign_in(session, self._chain.profile, browser=options.browser)
             return
         sso.ensure_signed_in(
@@ -366,6 +366,8 @@ class Broker:
         self, signer: Credentials | None, root: StaticKeys, serial: str
     ) -> Credentials:
         assert signer is not None
+        from awsrun.credentials.mfa import mfa_code  # a miss only
+
         code = mfa_code(
             serial,
             profile=self._chain.profile,
@@ -403,6 +405,8 @@ class Broker:
             # No MFA session covers this device (the source is not long-term keys): STS
             # takes the code on the AssumeRole itself.
             serial = hop.mfa_serial
+            from awsrun.credentials.mfa import mfa_code  # a miss only
+
             token = mfa_code(
                 serial,
                 profile=chain.profile,

@@ -121,7 +121,7 @@ class Sts:
         session = self._botocore_session()
         # With no region anywhere botocore calls the global endpoint, signed for us-east-1,
         # and so does awsrun. botocore cannot sign for a configured endpoint without a
-        # region; awsrun signs for us-east-1 there (a difference the README names).
+        # region; awsrun signs for us-east-1 there (a difference docs/botocore.md names).
         if region is None and self._endpoint_configured:
             region = "us-east-1"
         try:

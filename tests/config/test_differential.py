@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import awsrun_executable
+from conftest import FAKES, awsrun_executable
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from recordingsts import DEFAULT_SESSION_NAME, RecordingSts, recording_sts, secret_for
 
-REFERENCE = str(Path(__file__).resolve().parent / "botocore_reference.py")
+REFERENCE = str(FAKES / "botocore_reference.py")
 ACCOUNT = "123456789012"
 
 
@@ -180,7 +180,7 @@ def assert_agree(bench: Bench, case: Case) -> tuple[Outcome, Outcome]:
 
 
 ROLE = f"[profile top]\nrole_arn = {arn('Top')}\nsource_profile = base\nregion = eu-west-1\n"
-PROCESS = f"{sys.executable} {Path(__file__).resolve().parent / 'process_keys.py'}"
+PROCESS = f"{sys.executable} {FAKES / 'process_keys.py'}"
 
 CASES = [
     # -- keys come from one file as a unit --------------------------------------------------
@@ -382,7 +382,7 @@ def test_with_no_region_and_a_configured_endpoint_awsrun_signs_for_us_east_1(
     bench: Bench,
 ) -> None:
     """botocore cannot sign for a configured endpoint without a region (NoRegionError);
-    awsrun signs for us-east-1, as the global endpoint is signed (the README says so)."""
+    awsrun signs for us-east-1, as the global endpoint is signed (docs/botocore.md says so)."""
     case = Case(
         "no region",
         ROLE.replace("region = eu-west-1\n", "") + "[profile base]\n" + keys("AKIABASE"),

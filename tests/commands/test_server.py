@@ -16,6 +16,7 @@ from typing import Any
 
 from conftest import (
     CHILD,
+    FAKES,
     ROOT_KEY_ID,
     ROOT_SECRET,
     Home,
@@ -31,7 +32,7 @@ from awsrun.errors import StsError
 from awsrun.handoff.server import MAX_CONNECTIONS, CredentialServer
 from awsrun.report import Reporter
 
-SERVER_CHILD = str(Path(__file__).resolve().parent / "server_child.py")
+SERVER_CHILD = str(FAKES / "server_child.py")
 # moto's shortest session is 15 minutes; a margin of 895 s makes awsrun refresh a few
 # seconds after the first answer, instead of 10 minutes later.
 SERVER_REFRESHING_SOON = ["--server", "--duration", "900", "--min-ttl", "895"]
@@ -170,7 +171,7 @@ def test_a_refresh_that_fails_serves_the_valid_credentials_and_says_why_once(
     assert "--mfa-code" in warnings[0]
 
 
-SERVER_ABUSE_CHILD = str(Path(__file__).resolve().parent / "server_abuse_child.py")
+SERVER_ABUSE_CHILD = str(FAKES / "server_abuse_child.py")
 
 
 def test_idle_connections_a_burst_and_a_reset_neither_shut_out_the_sdk_nor_print(

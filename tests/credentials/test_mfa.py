@@ -11,21 +11,16 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Home, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import (
+    SERIAL,
+    Home,
+    awsrun_executable,
+    child_command,
+    mfa_config,
+    role_arn,
+    run_awsrun,
+)
 from localsts import LocalSts
-
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
-
-
-def mfa_config(home: Home, mfa_process: str | None) -> None:
-    process_line = f"mfa_process = {mfa_process}\n" if mfa_process else ""
-    home.write_config(
-        "[default]\nregion = eu-west-1\n"
-        f"[profile admin]\nrole_arn = {role_arn('Admin')}\nsource_profile = default\n"
-        f"mfa_serial = {SERIAL}\n{process_line}"
-        f"[profile audit]\nrole_arn = {role_arn('Audit')}\nsource_profile = default\n"
-        f"mfa_serial = {SERIAL}\n{process_line}"
-    )
 
 
 @pytest.fixture

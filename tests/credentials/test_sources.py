@@ -10,9 +10,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import Home, at_mfa_prompt, awsrun_executable, child_command, role_arn, run_awsrun
+from conftest import (
+    HIT_PATH,
+    SERIAL,
+    Home,
+    at_mfa_prompt,
+    awsrun_executable,
+    child_command,
+    mfa_config,
+    role_arn,
+    run_awsrun,
+)
 from localsts import LocalSts
-from test_mfa import SERIAL, mfa_config
 
 
 def process_profile(home: Home, tmp_path: Path, expires_in: timedelta | None) -> Path:
@@ -121,25 +130,27 @@ def test_a_killed_lock_holder_does_not_block_the_next_run(home: Home, sts: Local
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["prod", "--", "true"], ["env", "prod"], ["credential-process", "prod"]],
+    ("args", "handoff"),
+    [
+        (["prod", "--", "true"], "awsrun.handoff.execute"),
+        (["env", "prod"], "awsrun.handoff.formats"),
+        (["credential-process", "prod"], "awsrun.handoff.formats"),
+    ],
     ids=["exec", "env", "credential-process"],
 )
 def test_cache_hit_imports_no_boto3_filelock_json_or_signal(
-    home: Home, sts: LocalSts, args: list[str]
+    home: Home, sts: LocalSts, args: list[str], handoff: str
 ) -> None:
     assert run_awsrun(args, home.env).returncode == 0
     hit = run_awsrun(args, {**home.env, "PYTHONPROFILEIMPORTTIME": "1"})
 
     imported = {line.split("|")[-1].strip() for line in hit.stderr.splitlines() if "|" in line}
-    assert (
-        "awsrun.credentials.cache" in imported
-    )  # the probe works: awsrun's own modules are listed
     # json (with re, enum and collections) would cost a hit more than half of Python's start.
     # Not re itself: the entry-point script of older pips imports it before awsrun starts.
     # Nor `signal`, which loads enum: restoring dispositions before exec uses `_signal`.
     banned = {"boto3", "botocore", "filelock", "json", "signal", "collections"}
     assert not {name for name in imported if name.split(".")[0] in banned}
+    assert {name for name in imported if name.split(".")[0] == "awsrun"} == HIT_PATH | {handoff}
     assert len(sts.assumed_roles()) == 1
 
 

@@ -188,7 +188,7 @@ def test_clear_all_removes_only_awsruns_own_files(home: Home, sts: LocalSts) -> 
 
 
 def test_clear_mfa_drops_the_mfa_session(home: Home, sts: LocalSts) -> None:
-    from test_mfa import SERIAL, mfa_config
+    from conftest import SERIAL, mfa_config
 
     mfa_config(home, None)
     run_awsrun(["--mfa-code", "123456", "admin", "--", "true"], home.env)

@@ -10,15 +10,16 @@ import sys
 import pexpect
 from conftest import (
     CHILD,
+    SERIAL,
     Home,
     at_mfa_prompt,
     awsrun_executable,
     child_command,
+    mfa_config,
     role_arn,
     run_awsrun,
 )
 from localsts import LocalSts
-from test_mfa import SERIAL, mfa_config
 
 from awsrun.cli import COMMAND_WORDS
 

@@ -38,7 +38,7 @@ _ERROR = """<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
 # The parameters a request is compared by; Version and Action are the same for everyone.
 PARAMETERS = ("RoleArn", "RoleSessionName", "ExternalId", "DurationSeconds", "SerialNumber")
 # Where a profile names no role_session_name, botocore makes one of the time and awsrun one
-# of the user (a difference the README names): both are recorded as this.
+# of the user (a difference docs/botocore.md names): both are recorded as this.
 DEFAULT_SESSION_NAME = "<default>"
 
 

@@ -19,17 +19,18 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import (
+    SERIAL,
     Home,
     at_mfa_prompt,
     awsrun_executable,
     child_command,
     entry_fields,
+    mfa_config,
     role_arn,
     run_awsrun,
 )
 from fakests import FakeSts, fake_sts
 from localsts import LocalSts
-from test_mfa import SERIAL, mfa_config
 
 from awsrun.credentials.cache import ENTRY_VERSION
 

@@ -1,0 +1,236 @@
+"""The IAM Identity Center token store the AWS CLI v2 and the SDKs share, and which session
+a profile signs in with.
+
+A token lives in `~/.aws/sso/cache/<sha1>.json`, the SHA-1 of the `sso-session` name (or of
+the start URL for a legacy profile), with the AWS CLI v2's field names. awsrun reads and
+writes that file, so one sign-in serves awsrun, `aws`, boto3 and Terraform alike. The
+folders must be the user's own and closed to others: a token there is a sign-in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from awsrun.credentials.keys import parse_iso
+from awsrun.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from awsrun.config.chain import Chain
+    from awsrun.config.files import ConfigFiles
+
+# botocore refreshes a token with its refresh token within this margin of its expiry.
+_USABLE_MARGIN_SECONDS = 60
+
+
+class SsoSession:
+    """Where a profile signs in: an `[sso-session NAME]` section, or a legacy profile's own
+    `sso_start_url` and `sso_region`."""
+
+    __slots__ = ("name", "region", "scopes", "start_url")
+
+    def __init__(self, name: str | None, start_url: str, region: str, scopes: str) -> None:
+        self.name = name
+        self.start_url = start_url
+        self.region = region
+        self.scopes = scopes
+
+    @property
+    def label(self) -> str:
+        return f"SSO session {self.name!r}" if self.name else f"SSO start URL {self.start_url}"
+
+    @property
+    def cache_path(self) -> str:
+        key = hashlib.sha1(  # noqa: S324 - a file name the AWS CLI chose, not security
+            (self.name or self.start_url).encode()
+        ).hexdigest()
+        return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache", f"{key}.json")
+
+
+def session_of(
+    profile: str,
+    settings: Mapping[str, str],
+    sessions: Mapping[str, Mapping[str, str]],
+) -> SsoSession:
+    """The sign-in that `profile` needs, as botocore's SSO provider reads it."""
+    name = settings.get("sso_session")
+    if name is not None:
+        section = sessions.get(name)
+        if section is None:
+            raise ConfigError(
+                f"profile {profile!r} names sso_session {name!r}, but the config file has "
+                f"no [sso-session {name}] section"
+            )
+        values = section
+    else:
+        values = settings
+    missing = [key for key in ("sso_start_url", "sso_region") if not values.get(key)]
+    if missing:
+        where = f"[sso-session {name}]" if name else f"profile {profile!r}"
+        raise ConfigError(f"{where} has no {' or '.join(missing)}: add it to sign in")
+    return SsoSession(
+        name,
+        values["sso_start_url"],
+        values["sso_region"],
+        values.get("sso_registration_scopes", "sso:account:access"),
+    )
+
+
+def read_token(session: SsoSession) -> dict[str, Any] | None:
+    """The stored token, or None: no file, not a regular file (a FIFO would block), not
+    JSON, or in a folder that is not safe (see token_folder_problem)."""
+    import stat
+
+    path = session.cache_path
+    if token_folder_problem(os.path.dirname(path)) is not None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            token = json.loads(handle.read(1 << 20))
+    except (OSError, ValueError):
+        return None
+    return token if isinstance(token, dict) else None
+
+
+def token_folder_problem(folder: str) -> str | None:
+    """Why the token folder is not safe to read tokens from or write them to, with the
+    fix; None when it is safe or not there yet. Another user who can write to it, or to
+    `~/.aws` above it, could swap in a folder of theirs and receive the next token. A 0755
+    folder, as the AWS CLI makes it, is safe: tokens are shared with the CLI."""
+    import stat
+
+    for path, follow in ((folder, False), *((parent, True) for parent in _parents(folder))):
+        try:
+            st = os.stat(path) if follow else os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"{path} cannot be used ({error.strerror})"
+        if stat.S_ISLNK(st.st_mode):
+            return f"{path} is a symlink: remove it (awsrun makes the folder again)"
+        if st.st_uid != os.geteuid():
+            return f"{path} is owned by another user: remove it, or chown it to yourself"
+        if st.st_mode & 0o022:
+            mode = stat.S_IMODE(st.st_mode)
+            return f"{path} is writable by group or others (mode {mode:o}): chmod go-w {path}"
+    return None
+
+
+def _parents(folder: str) -> list[str]:
+    """`~/.aws/sso` and `~/.aws` above `~/.aws/sso/cache`."""
+    sso = os.path.dirname(folder)
+    return [sso, os.path.dirname(sso)]
+
+
+def seconds_left(token: Mapping[str, Any] | None, now: float) -> float | None:
+    """How long the token's access token lasts; None when there is none to read."""
+    return seconds_until(token.get("expiresAt") if token else None, now)
+
+
+def seconds_until(when: object, now: float) -> float | None:
+    """Seconds from `now` to an ISO 8601 time in a token file; None if it is not one."""
+    if not isinstance(when, str):
+        return None
+    try:
+        return parse_iso(when) - now
+    except ValueError:
+        return None
+
+
+def usable_without_sign_in(session: SsoSession, now: float) -> bool:
+    """The token is valid, or botocore can refresh it (a session-style token with a refresh
+    token and a registration that has not expired)."""
+    token = read_token(session)
+    left = seconds_left(token, now)
+    if left is None:
+        return False
+    if left > _USABLE_MARGIN_SECONDS:
+        return True
+    assert token is not None
+    registration_left = seconds_until(token.get("registrationExpiresAt"), now)
+    return bool(
+        session.name and token.get("refreshToken") and registration_left and registration_left > 0
+    )
+
+
+def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
+    """Write the token where the AWS CLI v2 and the SDKs look: 0600, atomically."""
+    import tempfile
+
+    path = session.cache_path
+    folder = os.path.dirname(path)
+    from awsrun.credentials.cache import make_private_folders
+
+    make_private_folders(folder)
+    problem = token_folder_problem(folder)
+    if problem is not None:
+        raise ConfigError(f"not storing the sign-in token of {session.label}: {problem}")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".awsrun-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(dict(token), out)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def session_of_chain(chain: Chain) -> SsoSession:
+    """The Identity Center session `awsrun login PROFILE` signs in to."""
+    session = session_of_root(chain)
+    if session is None:
+        raise ConfigError(
+            f"profile {chain.profile!r} does not sign in through IAM Identity Center "
+            "(no sso_session or sso_start_url in it or in its source profiles); to open the "
+            f"AWS console as it: awsrun console {chain.profile}"
+        )
+    return session
+
+
+def session_named(name: str, files: ConfigFiles) -> SsoSession:
+    """`awsrun login --sso-session NAME`: the `[sso-session NAME]` section's session."""
+    if name not in files.sso_sessions:
+        known = ", ".join(sorted(files.sso_sessions)) or "none"
+        raise ConfigError(
+            f"the config file has no [sso-session {name}] section (its SSO sessions: {known})"
+        )
+    return session_of(f"--sso-session {name}", {"sso_session": name}, files.sso_sessions)
+
+
+def session_of_root(chain: Chain) -> SsoSession | None:
+    """The Identity Center session the chain starts at; None when its root is not SSO."""
+    from awsrun.config.chain import Boto3Profile
+
+    root = chain.root
+    if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
+        return None
+    files = chain.files
+    return session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+
+
+__all__ = [
+    "SsoSession",
+    "read_token",
+    "seconds_left",
+    "seconds_until",
+    "session_named",
+    "session_of",
+    "session_of_chain",
+    "session_of_root",
+    "token_folder_problem",
+    "usable_without_sign_in",
+    "write_token",
+]
