@@ -240,12 +240,12 @@ def mfa_config(home: Home, mfa_process: str | None) -> None:
 # The modules a cache hit loads (docs/contributing.md lists them): a module joins this list
 # only on purpose, since each costs every run about 0.2 ms.
 HIT_PATH = {
-    "awsrun", "awsrun.cli", "awsrun.errors", "awsrun.durations", "awsrun.internal",
-    "awsrun.report",
+    "awsrun", "awsrun.cli", "awsrun.errors", "awsrun.durations", "awsrun.folders",
+    "awsrun.internal", "awsrun.privatefiles", "awsrun.report",
     "awsrun.commands", "awsrun.commands.invocation", "awsrun.commands.run",
     "awsrun.config", "awsrun.config.chain", "awsrun.config.choice", "awsrun.config.endpoints",
     "awsrun.config.files", "awsrun.config.ini", "awsrun.config.resolve",
     "awsrun.credentials", "awsrun.credentials.broker", "awsrun.credentials.cache",
-    "awsrun.credentials.keys",
+    "awsrun.credentials.keys", "awsrun.credentials.options",
     "awsrun.handoff", "awsrun.handoff.childenv",
 }  # fmt: skip

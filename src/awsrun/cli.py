@@ -49,15 +49,18 @@ _FLAG_OPTIONS = {
     "--no-browser": "no_browser",
     "--print": "print",
     "--url-in-argv": "url_in_argv",
+    "--env": "from_env",
+    "--no-check": "no_check",
+    "--no-session": "no_session",
 }
 # Options that one command word alone takes.
 _ACTION_OPTIONS = {
     "service": "console", "destination": "console", "print": "console", "sso_session": "login",
-    "url_in_argv": "console", "output": "env",
+    "url_in_argv": "console", "output": "env", "from_env": "add", "no_check": "add",
 }  # fmt: skip
 COMMAND_WORDS = (
     "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
-    "completion",
+    "completion", "add", "remove",
 )  # fmt: skip
 
 
@@ -171,6 +174,14 @@ def _dispatch(invocation: Invocation, environ: MutableMapping[str, str], reporte
         from awsrun.commands.login import run_logout
 
         return run_logout(invocation, environ, reporter)
+    if action == "add":
+        from awsrun.commands.keys import run_add
+
+        return run_add(invocation, environ, reporter)
+    if action == "remove":
+        from awsrun.commands.keys import run_remove
+
+        return run_remove(invocation, environ, reporter)
     if action == "console":
         from awsrun.commands import console
 

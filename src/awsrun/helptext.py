@@ -19,6 +19,11 @@ _SERVER_OPTION = """\
   --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them
                          while it runs (for runs that outlive a session)
 """
+# Only the commands that hand credentials on take it; the main help stays on one screen.
+_NO_SESSION_OPTION = """\
+  --no-session           keys stored with `awsrun add` go on as they are, not as a
+                         GetSessionToken session (for the few calls that refuse one)
+"""
 _CREDENTIAL_OPTIONS = """\
   --min-ttl DURATION     use cached credentials only with this much time left (15m)
   --refresh              renew every role of the chain (a cached MFA session is kept)
@@ -41,14 +46,14 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   login, logout       sign in to (out of) a profile's IAM Identity Center (SSO) session
   console             open the AWS console as a profile, from the same cache
   completion          a bash, zsh or fish completion script
+  add, remove         keep a profile's long-term keys in a keystore, not in plaintext
 
   awsrun prodaccess -- terraform plan
   awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
   eval "$(awsrun env prodaccess)"  # the same variables, in this shell
 
-Runs COMMAND with temporary credentials for an AWS CLI profile (~/.aws/config and
-~/.aws/credentials): STS AssumeRole for role profiles, kept in a private cache until
-they are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
+Runs COMMAND with temporary credentials for a profile of ~/.aws/config, cached until they
+are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
 
 options (before the profile):
 {_SERVER_OPTION}{_CREDENTIAL_OPTIONS}  -h, --help, --version
@@ -64,7 +69,7 @@ usage: awsrun exec [OPTIONS] PROFILE [--] COMMAND [ARG...]
 The explicit spelling of `awsrun PROFILE -- COMMAND`.
 
 options:
-{_SERVER_OPTION}{_CREDENTIAL_OPTIONS}
+{_SERVER_OPTION}{_CREDENTIAL_OPTIONS}{_NO_SESSION_OPTION}
 {_ENVIRONMENT}""",
     "env": f"""\
 usage: awsrun env [OPTIONS] [PROFILE] [--format FORMAT] [--output FILE]
@@ -79,7 +84,7 @@ it would not have. Nothing else goes to stdout.
 options:
   --format FORMAT        sh (default; bash, zsh, dash), fish, powershell, cmd, dotenv, json
   --output FILE          write FILE (0600, atomically; left as it was on failure), not stdout
-{_CREDENTIAL_OPTIONS}
+{_CREDENTIAL_OPTIONS}{_NO_SESSION_OPTION}
 {_ENVIRONMENT}""",
     "credential-process": f"""\
 usage: awsrun credential-process [OPTIONS] PROFILE
@@ -91,7 +96,7 @@ Prints the JSON of the AWS credential_process contract (Version 1), from awsrun'
 so that any SDK or tool can use it. MFA prompts go to /dev/tty.
 
 options:
-{_CREDENTIAL_OPTIONS}
+{_CREDENTIAL_OPTIONS}{_NO_SESSION_OPTION}
 {_ENVIRONMENT_READ}""",
     "list": f"""\
 usage: awsrun list [--json | --names]
@@ -120,6 +125,31 @@ Removes cached credentials from awsrun's own cache folder, and nothing else ther
 and says what it removed.
 
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
+""",
+    "add": """\
+usage: awsrun add [--env] [--no-check] PROFILE
+
+  awsrun add alice                 # asks for the key id and the secret on the terminal
+  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... awsrun add --env alice
+
+Stores an IAM user's access key for PROFILE in awsrun's keystore, never in a file in
+plaintext. The profile needs no section in the config files; a role profile names it as
+its source_profile. Runs give commands a GetSessionToken session made with the keys (or
+the role's credentials), never the keys themselves. The keys are checked with one STS
+GetCallerIdentity first (--no-check skips it). Refused for a profile with keys in a file.
+
+environment read: AWSRUN_KEYRING (auto, secret-service, keychain, windows, pass, file),
+  AWSRUN_KEYRING_FILE, AWSRUN_FILE_PASSPHRASE, AWSRUN_PASS_PREFIX, PASSWORD_STORE_DIR,
+  AWSRUN_DATA_DIR (where the index of stored keys is kept)
+""",
+    "remove": """\
+usage: awsrun remove PROFILE
+
+Deletes the keys stored for PROFILE with `awsrun add`, and every cached credential that
+was made with them (sessions, and roles assumed with them).
+
+environment read: AWSRUN_KEYRING_FILE, AWSRUN_FILE_PASSPHRASE, AWSRUN_PASS_PREFIX,
+  AWSRUN_DATA_DIR, AWSRUN_CACHE_DIR
 """,
     "login": f"""\
 usage: awsrun login [--no-browser] PROFILE | awsrun login --sso-session NAME

@@ -17,10 +17,12 @@ import pytest
 from awsrun.config.chain import Chain
 from awsrun.config.files import ConfigFiles
 from awsrun.config.resolve import resolve_chain
-from awsrun.credentials.broker import Broker, Options
-from awsrun.credentials.cache import Cache, CachedEntry, cache_dir, entry_key
+from awsrun.credentials.broker import Broker
+from awsrun.credentials.cache import Cache, CachedEntry, entry_key
 from awsrun.credentials.keys import Credentials, iso_utc
+from awsrun.credentials.options import Options
 from awsrun.credentials.sts import RoleRequest, Sts
+from awsrun.folders import cache_dir
 from awsrun.report import Reporter
 
 KEYS = {"aws_access_key_id": "AKIAROOT", "aws_secret_access_key": "s3cr3t"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from awsrun.config.chain import StaticKeys
-from awsrun.credentials.broker import Options
 from awsrun.credentials.keys import Credentials, iso_utc, parse_iso
+from awsrun.credentials.options import Options
 from awsrun.errors import UsageError
 
 

@@ -206,8 +206,8 @@ def test_a_relative_xdg_cache_home_is_ignored(home: Home, tmp_path: Path) -> Non
 def test_no_home_folder_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import pwd
 
-    from awsrun.credentials.cache import cache_dir
     from awsrun.errors import ConfigError
+    from awsrun.folders import cache_dir
 
     def no_entry(uid: int) -> pwd.struct_passwd:
         raise KeyError(uid)

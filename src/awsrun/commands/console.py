@@ -10,7 +10,7 @@ from collections.abc import Mapping, MutableMapping
 
 from awsrun.commands.invocation import Invocation, credential_options, profile_choice
 from awsrun.config.chain import Boto3Profile, Chain
-from awsrun.credentials.broker import Broker, Options
+from awsrun.credentials.broker import Broker
 from awsrun.credentials.browser import browser_opener
 from awsrun.credentials.cache import Cache
 from awsrun.credentials.federation import (
@@ -22,6 +22,7 @@ from awsrun.credentials.federation import (
     sign_in_url,
 )
 from awsrun.credentials.keys import Credentials
+from awsrun.credentials.options import Options
 from awsrun.durations import format_duration
 from awsrun.errors import AwsrunError, ConfigError, UsageError
 from awsrun.internal import enter_resolving
@@ -58,7 +59,7 @@ def run(invocation: Invocation, environ: MutableMapping[str, str], reporter: Rep
     """awsrun console PROFILE: the AWS console as the profile, in the browser or printed."""
     from awsrun.config.files import load_config_files
     from awsrun.config.resolve import resolve_choice
-    from awsrun.credentials.cache import cache_dir
+    from awsrun.folders import cache_dir
 
     values = invocation.values
     if "service" in values and "destination" in values:

@@ -7,12 +7,13 @@ import os
 import sys
 import time
 
-from awsrun.config.chain import Boto3Profile, CredentialSource, StaticKeys
+from awsrun.config.chain import Boto3Profile, CredentialSource, StaticKeys, StoredKeys
 from awsrun.config.files import ConfigFiles, load_config_files
 from awsrun.config.resolve import resolve_chain
-from awsrun.credentials.cache import Cache, cache_dir, entry_key
+from awsrun.credentials.cache import Cache, entry_key
 from awsrun.durations import format_duration
 from awsrun.errors import ConfigError, UsageError
+from awsrun.folders import cache_dir
 
 TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
         status.kind = root.kind
     else:
         assert isinstance(root, StaticKeys)
-        status.kind = "static+mfa" if chain.mfa_serial else "static"
+        stored = isinstance(root, StoredKeys)
+        status.kind = ("stored" if stored else "static") + ("+mfa" if chain.mfa_serial else "")
+        status.source = _where_keys_are(root, files)
     if isinstance(root, Boto3Profile) and root.kind == "sso":
         _sso_status(status, root.profile, files, now)
     identity = chain.identities()[-1]
@@ -103,8 +106,17 @@ def _sso_status(status: ProfileStatus, root: str, files: ConfigFiles, now: float
     status.sso_left = seconds_left(read_token(session), now)
 
 
+def _where_keys_are(root: StaticKeys, files: ConfigFiles) -> str:
+    if isinstance(root, StoredKeys):
+        return f"keyring: {root.backend}"
+    in_credentials = "aws_access_key_id" in files.credentials_sections.get(root.profile, {})
+    return "credentials file" if in_credentials else "config file"
+
+
 def survey(files: ConfigFiles, cache: Cache, now: float) -> list[ProfileStatus]:
-    return [_describe(name, files, cache, now) for name in sorted(files.profiles)]
+    # Profiles of stored keys need no section in the files.
+    names = sorted({*files.profiles, *files.stored_keys()})
+    return [_describe(name, files, cache, now) for name in names]
 
 
 def _sessions_table(statuses: Iterable[ProfileStatus]) -> str:
@@ -258,9 +270,10 @@ def run_list(invocation: Invocation, environ: Mapping[str, str], reporter: Repor
     flags = invocation.flags
     files = load_config_files(environ)
     if "names" in flags:  # for the completion scripts: fast, plain
-        sys.stdout.write("".join(f"{name}\n" for name in sorted(files.profiles)))
+        names = sorted({*files.profiles, *files.stored_keys()})
+        sys.stdout.write("".join(f"{name}\n" for name in names))
         return 0
-    if not files.profiles and "json" not in flags:
+    if not files.profiles and not files.stored_keys() and "json" not in flags:
         sys.stdout.write(
             f"no profiles in {files.describe()} (set AWS_CONFIG_FILE, or run `aws configure`)\n"
         )

@@ -10,10 +10,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from awsrun.config.choice import Choice
-    from awsrun.credentials.broker import Options
+    from awsrun.credentials.options import Options
 
 # The command words that take one profile (as a word after them) and run no command.
-ONE_PROFILE_ACTIONS = ("env", "credential-process", "login", "console")
+ONE_PROFILE_ACTIONS = ("env", "credential-process", "login", "console", "add", "remove")
 
 
 class Invocation:
@@ -50,7 +50,7 @@ def profile_choice(invocation: Invocation, environ: Mapping[str, str]) -> Choice
 def credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Options:
     """--min-ttl, --duration, --session-name and the rest, checked, for the broker."""
     from awsrun.config.chain import MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, session_name_problem
-    from awsrun.credentials.broker import Options, lock_timeout_from
+    from awsrun.credentials.options import Options, lock_timeout_from
     from awsrun.durations import parse_duration
 
     values = invocation.values
@@ -73,15 +73,19 @@ def credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Op
     problem = None if session_name is None else session_name_problem(session_name)
     if problem:
         raise UsageError(f"--session-name {session_name!r} is not one STS takes: {problem}")
-    return Options(
+    options = Options(
         refresh="refresh" in invocation.flags,
+        duration=duration,
         session_name=session_name,
         region=values.get("region"),
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
         browser="no_browser" not in invocation.flags,
-        **durations,
+        no_session="no_session" in invocation.flags,
     )
+    options.min_ttl = durations.get("min_ttl", options.min_ttl)
+    options.mfa_duration = durations.get("mfa_duration", options.mfa_duration)
+    return options
 
 
 __all__ = ["ONE_PROFILE_ACTIONS", "Invocation", "credential_options", "profile_choice"]

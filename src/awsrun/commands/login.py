@@ -42,8 +42,9 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
 def run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
     """awsrun logout PROFILE... | --all."""
     from awsrun.config.files import load_config_files
-    from awsrun.credentials.cache import Cache, cache_dir
+    from awsrun.credentials.cache import Cache
     from awsrun.credentials.sso import logout
+    from awsrun.folders import cache_dir
 
     if ("all" in invocation.flags) == bool(invocation.words):
         raise UsageError("awsrun logout takes profiles or --all (see awsrun logout --help)")

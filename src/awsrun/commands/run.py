@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from awsrun.commands.invocation import Invocation
     from awsrun.config.chain import Chain
     from awsrun.config.choice import Choice
-    from awsrun.credentials.broker import Options
     from awsrun.credentials.cache import Cache
     from awsrun.credentials.keys import Credentials
+    from awsrun.credentials.options import Options
     from awsrun.report import Reporter
 
 RUNS_A_COMMAND = ("run", "exec")
@@ -86,7 +86,8 @@ def _fetch(
     from awsrun.config.files import load_config_files
     from awsrun.config.resolve import resolve_choice
     from awsrun.credentials.broker import Broker
-    from awsrun.credentials.cache import Cache, cache_dir
+    from awsrun.credentials.cache import Cache
+    from awsrun.folders import cache_dir
     from awsrun.handoff.childenv import credential_variables
 
     chain = resolve_choice(choice, load_config_files(environ))

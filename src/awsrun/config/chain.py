@@ -31,6 +31,8 @@ ROLE_CHAINING_MAX_SECONDS = 3600
 # What STS accepts as DurationSeconds for AssumeRole: 15 minutes to 12 hours.
 MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 12 * 3600
+# The session that stored long-term keys give a command unless --duration says otherwise.
+STORED_KEYS_SESSION_SECONDS = 3600
 
 
 # The chain's parts are plain classes, not dataclasses: they are built on every cache hit,
@@ -68,6 +70,37 @@ class StaticKeys:
         # The key id decides whose keys these are; the secret never enters a cache key.
         return (
             ("kind", "static"),
+            ("profile", self.profile),
+            ("access_key_id", self.access_key_id),
+        )
+
+
+class StoredKeys(StaticKeys):
+    """Long-term keys in awsrun's keystore (`awsrun add`). The secret is not here: it is read
+    from the store only when a step above must be signed, never on a cache hit."""
+
+    __slots__ = ("backend",)
+
+    def __init__(
+        self,
+        profile: str,
+        access_key_id: str,
+        backend: str,
+        mfa_serial: str | None,
+        mfa_process: str | None,
+    ) -> None:
+        super().__init__(profile, access_key_id, "", None, mfa_serial, mfa_process)
+        self.backend = backend
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredKeys(profile={self.profile!r}, access_key_id={self.access_key_id!r}, "
+            f"backend={self.backend!r})"
+        )
+
+    def identity(self) -> Identity:
+        return (
+            ("kind", "stored"),
             ("profile", self.profile),
             ("access_key_id", self.access_key_id),
         )
@@ -242,8 +275,22 @@ class Chain:
             return HopRequest(name, ROLE_CHAINING_MAX_SECONDS, asked)
         return HopRequest(name, asked, None)
 
+    def session_for_stored_keys(self, *, no_session: bool = False) -> bool:
+        """Whether stored keys reach the command as a GetSessionToken session: when they
+        would reach it at all (no role above them, no MFA session), unless --no-session."""
+        return (
+            isinstance(self.root, StoredKeys)
+            and not self.hops
+            and self.mfa_serial is None
+            and not no_session
+        )
+
     def identities(
-        self, *, session_name: str | None = None, duration: int | None = None
+        self,
+        *,
+        session_name: str | None = None,
+        duration: int | None = None,
+        no_session: bool = False,
     ) -> list[Identity | None]:
         """What decides each step's credentials, root first: the root, the MFA session if
         any, then each role. None for a root whose keys are not cached (they are in a file
@@ -263,6 +310,14 @@ class Chain:
             source = (
                 ("kind", "mfa-session"),
                 ("serial", self.mfa_serial),
+                ("endpoint", self.endpoint),
+                ("source", source),
+            )
+            steps.append(source)
+        elif self.session_for_stored_keys(no_session=no_session):
+            source = (
+                ("kind", "session"),
+                ("duration", str(duration or STORED_KEYS_SESSION_SECONDS)),
                 ("endpoint", self.endpoint),
                 ("source", source),
             )
@@ -323,6 +378,7 @@ __all__ = [
     "MIN_DURATION_SECONDS",
     "ROLE_CHAINING_MAX_SECONDS",
     "SECRET_SETTINGS",
+    "STORED_KEYS_SESSION_SECONDS",
     "Boto3Profile",
     "Chain",
     "CredentialSource",
@@ -330,6 +386,7 @@ __all__ = [
     "RoleHop",
     "Root",
     "StaticKeys",
+    "StoredKeys",
     "default_session_name",
     "session_name_problem",
 ]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from awsrun.config.chain import Root
+    from awsrun.config.keyindex import StoredEntry
 
 
 class ConfigFiles:
@@ -27,9 +28,9 @@ class ConfigFiles:
     were read in (endpoint variables, the default region)."""
 
     __slots__ = (
-        "_default_session_name", "config_path", "config_sections", "credentials_path",
-        "credentials_sections", "environ", "ignored_sections", "profiles", "roots", "services",
-        "sso_sessions",
+        "_default_session_name", "_stored_keys", "config_path", "config_sections",
+        "credentials_path", "credentials_sections", "environ", "ignored_sections", "profiles",
+        "roots", "services", "sso_sessions",
     )  # fmt: skip
 
     def __init__(
@@ -56,6 +57,7 @@ class ConfigFiles:
         # asks a few for each of its profiles.
         self.environ = dict(environ or {})
         self._default_session_name: str | None = None
+        self._stored_keys: dict[str, StoredEntry] | None = None
         self.roots: dict[str, Root] = {}  # resolved once per run, by profile name
         # Config-file sections botocore skips (`[prodaccess]` for `[profile prodaccess]`).
         self.ignored_sections = ignored_sections
@@ -70,6 +72,15 @@ class ConfigFiles:
 
             self._default_session_name = default_session_name(self.environ)
         return self._default_session_name
+
+    def stored_keys(self) -> dict[str, StoredEntry]:
+        """The profiles with keys in awsrun's keystore, read from its index once per run (only
+        when a profile has no credentials in the files)."""
+        if self._stored_keys is None:
+            from awsrun.config.keyindex import read_index
+
+            self._stored_keys = read_index(self.environ)
+        return self._stored_keys
 
     def path_of(self, profile: str, setting: str) -> str:
         """The file a profile's merged setting comes from, for messages."""

@@ -19,6 +19,7 @@ from awsrun.config.chain import (
     CredentialSource,
     RoleHop,
     StaticKeys,
+    StoredKeys,
     session_name_problem,
 )
 from awsrun.config.endpoints import sts_endpoint
@@ -214,10 +215,19 @@ def _find_root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: 
     section = files.config_sections.get(name)
     if section is not None and "aws_access_key_id" in section:
         return _static_keys(name, section, files.config_path, settings)
+    stored = files.stored_keys().get(name)
+    if stored is not None:
+        return StoredKeys(
+            name,
+            stored.access_key_id,
+            stored.backend,
+            _get(settings, "mfa_serial"),
+            _get(settings, "mfa_process"),
+        )
     raise ConfigError(
         f"profile {name!r}{via} has no credentials in {files.describe()}: add "
         "aws_access_key_id/aws_secret_access_key (both in one file), role_arn, sso_session "
-        "or credential_process"
+        "or credential_process, or store keys for it with `awsrun add`"
     )
 
 
@@ -230,14 +240,13 @@ def resolve_chain(name: str, files: ConfigFiles, origin: str = "") -> Chain:
     as botocore's AssumeRoleProvider does: the named profile's `role_arn` wins over its own
     keys; a source profile with keys (in either file) is a root, even with a `role_arn`.
     `origin` says where the name came from (`AWS_PROFILE`), for the error if it is unknown."""
-    profiles = files.profiles
-    if name not in profiles:
+    if not _known(name, files):
         raise _unknown_profile(name, files, origin)
     visited = [name]
     try:
         root, hops = _follow(name, files, visited)
         visited.append(name)  # the region is the named profile's
-        region = _get(profiles[name], "region")
+        region = _get(files.profiles.get(name, {}), "region")
     except _BadValue as bad:
         raise bad.config_error(visited[-1], files) from None
     return Chain(
@@ -266,13 +275,17 @@ def resolve_choice(choice: Choice, files: ConfigFiles) -> Chain:
         ) from None
 
 
+def _known(name: str, files: ConfigFiles) -> bool:
+    """A profile of the files, or one with keys stored by `awsrun add` and no section."""
+    return name in files.profiles or name in files.stored_keys()
+
+
 def _follow(name: str, files: ConfigFiles, visited: list[str]) -> tuple[Root, tuple[RoleHop, ...]]:
     """The root and the hops (root first); `visited` ends with the profile being read."""
-    profiles = files.profiles
     hops: list[RoleHop] = []
     current = name
     while True:
-        settings = profiles[current]
+        settings = files.profiles.get(current, {})  # none: keys stored by `awsrun add` only
         assumes_role = "role_arn" in settings and "web_identity_token_file" not in settings
         if not assumes_role or (current != name and _has_static_keys(settings)):
             via = "" if current == name else f" (the source of {' -> '.join(visited[:-1])})"
@@ -299,7 +312,7 @@ def _follow(name: str, files: ConfigFiles, visited: list[str]) -> tuple[Root, tu
                 f"role profile {current!r} has no source_profile or credential_source "
                 f"in {files.describe()}: add one to say where its credentials come from"
             )
-        if source_profile not in profiles:
+        if not _known(source_profile, files):
             raise ConfigError(
                 f"profile {current!r} names source_profile {source_profile!r}, "
                 f"which is not in {files.describe()}{_missing_profile_hint(source_profile, files)}"

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import time
 
-from awsrun.config.chain import Boto3Profile, Chain, CredentialSource, RoleHop, StaticKeys
+from awsrun.config.chain import (
+    Boto3Profile,
+    Chain,
+    CredentialSource,
+    RoleHop,
+    StaticKeys,
+    StoredKeys,
+)
 from awsrun.config.endpoints import choose_region
-from awsrun.credentials.cache import DEFAULT_LOCK_TIMEOUT_SECONDS, Cache, CachedEntry, entry_key
+from awsrun.credentials.cache import Cache, CachedEntry, entry_key
 from awsrun.credentials.keys import Credentials
 from awsrun.durations import format_duration, format_durations
 from awsrun.errors import ConfigError
@@ -27,63 +34,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from awsrun.config.chain import Identity
+    from awsrun.credentials.options import Options
     from awsrun.credentials.sts import Sts
 
 
-DEFAULT_MIN_TTL_SECONDS = 15 * 60
-DEFAULT_MFA_DURATION_SECONDS = 12 * 3600
 # A source only has to sign the next call, not last through the command.
 SOURCE_MIN_TTL_SECONDS = 5 * 60
-
-
-class Options:
-    """What the command line asks of the credentials."""
-
-    __slots__ = (
-        "browser", "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl", "refresh",
-        "region", "session_name",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        *,
-        min_ttl: int = DEFAULT_MIN_TTL_SECONDS,
-        refresh: bool = False,
-        duration: int | None = None,
-        session_name: str | None = None,
-        region: str | None = None,
-        mfa_code: str | None = None,
-        mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS,
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
-        browser: bool = True,
-    ) -> None:
-        self.min_ttl = min_ttl
-        self.refresh = refresh
-        self.duration = duration
-        self.session_name = session_name
-        # --region: the session's region, as the AWS CLI's --region is.
-        self.region = region
-        self.mfa_code = mfa_code
-        self.mfa_duration = mfa_duration
-        self.lock_timeout = lock_timeout
-        # An SSO sign-in opens the browser (False: --no-browser; the URL is on the terminal).
-        self.browser = browser
-
-    def for_later_refreshes(self) -> Options:
-        """The same, for the refreshes of a long run: a typed MFA code has been used up,
-        and --refresh meant the first fetch only."""
-        return Options(
-            min_ttl=self.min_ttl,
-            duration=self.duration,
-            session_name=self.session_name,
-            region=self.region,
-            mfa_duration=self.mfa_duration,
-            lock_timeout=self.lock_timeout,
-            browser=self.browser,
-        )
-
-    def __repr__(self) -> str:  # no MFA code
-        return f"Options(min_ttl={self.min_ttl}, refresh={self.refresh}, duration={self.duration})"
 
 
 class _Step:
@@ -145,7 +101,11 @@ class Broker:
         chain = self._chain
         root = chain.root
         options = self._options
-        identities = chain.identities(session_name=options.session_name, duration=options.duration)
+        identities = chain.identities(
+            session_name=options.session_name,
+            duration=options.duration,
+            no_session=options.no_session,
+        )
         steps = [self._root_step(identities[0])]
         serial = chain.mfa_serial
         if serial is not None:
@@ -154,8 +114,19 @@ class Broker:
                 _Step(
                     f"MFA session of {root.profile!r} ({serial})",
                     identities[len(steps)],
-                    lambda signer: self._mfa_session(signer, root, serial),
+                    lambda signer: self._session(signer, root, serial),
                     renewed_by_refresh=False,
+                )
+            )
+        elif chain.session_for_stored_keys(no_session=options.no_session):
+            assert isinstance(root, StoredKeys)
+            steps.append(
+                _Step(
+                    f"session of the stored keys of {root.profile!r}",
+                    identities[len(steps)],
+                    lambda signer: self._session(signer, root, None),
+                    note="",
+                    slow_because="a passphrase prompt in another terminal?",
                 )
             )
         for position, hop in enumerate(chain.hops):
@@ -170,13 +141,26 @@ class Broker:
 
     def _root_step(self, identity: Identity | None) -> _Step:
         root = self._chain.root
+        if isinstance(root, StoredKeys):
+            return _Step(
+                f"stored keys of {root.profile!r}",
+                None,
+                lambda _: self._stored_keys(root),
+                note=f"long-term keys from the {root.backend} store, for STS only",
+            )
         if isinstance(root, StaticKeys):
             keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)
             kind = (
                 "temporary keys (with a session token)" if root.session_token else "long-term keys"
             )
             note = f"{kind} in the profile, used as they are"
-            return _Step(f"keys of {root.profile!r}", None, lambda _: keys, note=note)
+
+            def from_the_file(_: Credentials | None) -> Credentials:
+                # Only when something is fetched: a hit never reads the stored-keys index.
+                self._refuse_keys_in_two_places(root)
+                return keys
+
+            return _Step(f"keys of {root.profile!r}", None, from_the_file, note=note)
         if isinstance(root, Boto3Profile):
 
             def from_botocore(_: Credentials | None) -> Credentials:
@@ -325,6 +309,7 @@ class Broker:
                 self._chain.profile,
                 endpoint_configured=self._chain.endpoint is not None,
                 reporter=self._reporter,
+                in_files=self._chain.profile in self._chain.files.profiles,
             )
         return self._sts_client
 
@@ -350,6 +335,29 @@ class Broker:
             now=self._now,
         )
 
+    def _stored_keys(self, root: StoredKeys) -> Credentials:
+        from awsrun.credentials.keystore import open_keystore
+
+        keys = open_keystore(self._environ, root.backend).load(root.profile)
+        if keys.access_key_id != root.access_key_id:
+            raise ConfigError(
+                f"the {root.backend} store holds key {keys.access_key_id} for profile "
+                f"{root.profile!r}, its index {root.access_key_id}: run `awsrun add "
+                f"{root.profile}` again"
+            )
+        return Credentials(keys.access_key_id, keys.secret_access_key)
+
+    def _refuse_keys_in_two_places(self, root: StaticKeys) -> None:
+        """Keys in a file and in the keystore for one profile (`aws configure` wrote them
+        again after `awsrun add`): which one is meant is not for awsrun to guess."""
+        stored = self._chain.files.stored_keys().get(root.profile)
+        if stored is not None:
+            raise ConfigError(
+                f"profile {root.profile!r} has keys in {self._chain.files.describe()} and in "
+                f"awsrun's {stored.backend} store: remove one (the file's lines, or "
+                f"`awsrun remove {root.profile}`)"
+            )
+
     def _environment_keys(self, root: CredentialSource) -> Credentials:
         access_key_id = self._environ.get("AWS_ACCESS_KEY_ID")
         secret = self._environ.get("AWS_SECRET_ACCESS_KEY")
@@ -362,20 +370,29 @@ class Broker:
         token = self._environ.get("AWS_SECURITY_TOKEN") or self._environ.get("AWS_SESSION_TOKEN")
         return Credentials(access_key_id, secret, token or None)
 
-    def _mfa_session(
-        self, signer: Credentials | None, root: StaticKeys, serial: str
+    def _session(
+        self, signer: Credentials | None, root: StaticKeys, serial: str | None
     ) -> Credentials:
+        """GetSessionToken with the long-term keys: an MFA session (its code asked for),
+        or with no `serial` the plain session that stored keys give a command."""
         assert signer is not None
-        from awsrun.credentials.mfa import mfa_code  # a miss only
+        code = None
+        if serial is None:
+            from awsrun.config.chain import STORED_KEYS_SESSION_SECONDS
 
-        code = mfa_code(
-            serial,
-            profile=self._chain.profile,
-            given=self._options.mfa_code,
-            process=self._chain.mfa_process,
-        )
-        duration = self._options.mfa_duration
-        self._reporter.info(f"STS GetSessionToken with {serial} for {format_duration(duration)}")
+            duration = self._options.duration or STORED_KEYS_SESSION_SECONDS
+        else:
+            from awsrun.credentials.mfa import mfa_code  # a miss only
+
+            code = mfa_code(
+                serial,
+                profile=self._chain.profile,
+                given=self._options.mfa_code,
+                process=self._chain.mfa_process,
+            )
+            duration = self._options.mfa_duration
+        device = f" with {serial}" if serial else ""
+        self._reporter.info(f"STS GetSessionToken{device} for {format_duration(duration)}")
         return self._sts().get_session_token(
             signer,
             serial=serial,
@@ -434,20 +451,7 @@ class Broker:
         return f"source profile {root.profile!r}"
 
 
-def lock_timeout_from(environ: Mapping[str, str]) -> float:
-    value = environ.get("AWSRUN_LOCK_TIMEOUT")
-    if not value:
-        return DEFAULT_LOCK_TIMEOUT_SECONDS
-    from awsrun.durations import parse_duration
-
-    return float(parse_duration(value, what="AWSRUN_LOCK_TIMEOUT"))
-
-
 __all__ = [
-    "DEFAULT_MFA_DURATION_SECONDS",
-    "DEFAULT_MIN_TTL_SECONDS",
     "SOURCE_MIN_TTL_SECONDS",
     "Broker",
-    "Options",
-    "lock_timeout_from",
 ]

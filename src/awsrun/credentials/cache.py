@@ -17,12 +17,12 @@ import sys
 
 from awsrun.config.ini import IniError, parse_ini
 from awsrun.credentials.keys import Credentials, iso_utc
-from awsrun.errors import ConfigError
+from awsrun.privatefiles import make_private_folders, private_problem
 from awsrun.report import Reporter
 
 TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager
 
     from awsrun.config.chain import Identity
@@ -36,29 +36,6 @@ _ENTRY_SECTION = "awsrun-entry"
 # or corrupt entry, not a lucky one.
 MAX_LIFETIME_SECONDS = 36 * 3600
 DEFAULT_LOCK_TIMEOUT_SECONDS = 120.0
-
-
-def cache_dir(environ: Mapping[str, str]) -> str:
-    configured = environ.get("AWSRUN_CACHE_DIR")
-    if configured:
-        return os.path.abspath(os.path.expanduser(configured))
-    if sys.platform == "linux":
-        # platformdirs' rule on Linux (XDG Base Directory), spelled out because importing
-        # platformdirs costs a cache hit about as much as the rest of the run; a test
-        # checks that both give the same folder. A relative XDG_CACHE_HOME is ignored, as
-        # the specification says.
-        base = environ.get("XDG_CACHE_HOME", "").strip()
-        if not os.path.isabs(base):
-            base = os.path.expanduser("~/.cache")
-        if not os.path.isabs(base):  # no HOME and no passwd entry: `~` stays as it is
-            raise ConfigError(
-                "awsrun cannot find your home folder for its cache (HOME is not set): "
-                "set HOME, XDG_CACHE_HOME or AWSRUN_CACHE_DIR"
-            )
-        return os.path.join(base, "awsrun")
-    import platformdirs
-
-    return platformdirs.user_cache_dir("awsrun", appauthor=False)
 
 
 # CPython's own SHA-256, which hashlib falls back to; importing hashlib loads OpenSSL, which
@@ -98,40 +75,6 @@ class CachedEntry:
 
     def __hash__(self) -> int:
         return hash((self.credentials, self.obtained_at, self.profile))
-
-
-_FILE_KIND_BITS = 0o170000  # what stat.S_IFMT() keeps of st_mode
-
-
-def make_private_folders(path: str) -> None:
-    """os.makedirs with every folder made on the way 0700, whatever the umask: makedirs
-    gives its mode to the last folder only."""
-    previous_umask = os.umask(0o077)
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    finally:
-        os.umask(previous_umask)
-
-
-def private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
-    """Why a path is not safe to keep secrets in, or None when it is."""
-    # The usual answer first, in one test: the right kind of file, closed to group/others.
-    if (
-        st.st_mode & (_FILE_KIND_BITS | 0o077) == (stat.S_IFDIR if want_dir else stat.S_IFREG)
-        and st.st_uid == os.geteuid()
-    ):
-        return None
-    if stat.S_ISLNK(st.st_mode):
-        return "is a symlink"
-    if want_dir and not stat.S_ISDIR(st.st_mode):
-        return "is not a folder"
-    if not want_dir and not stat.S_ISREG(st.st_mode):
-        return "is not a regular file"
-    if st.st_uid != os.geteuid():
-        return "is owned by another user"
-    if st.st_mode & 0o077:
-        return f"is open to group or others (mode {stat.S_IMODE(st.st_mode):o})"
-    return None
 
 
 class Cache:
@@ -385,8 +328,5 @@ __all__ = [
     "MAX_LIFETIME_SECONDS",
     "Cache",
     "CachedEntry",
-    "cache_dir",
     "entry_key",
-    "make_private_folders",
-    "private_problem",
 ]

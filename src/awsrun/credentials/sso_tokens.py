@@ -9,7 +9,6 @@ folders must be the user's own and closed to others: a token there is a sign-in.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -166,26 +165,14 @@ def usable_without_sign_in(session: SsoSession, now: float) -> bool:
 
 def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
     """Write the token where the AWS CLI v2 and the SDKs look: 0600, atomically."""
-    import tempfile
+    from awsrun.privatefiles import make_private_folders, write_private
 
-    path = session.cache_path
-    folder = os.path.dirname(path)
-    from awsrun.credentials.cache import make_private_folders
-
+    folder = os.path.dirname(session.cache_path)
     make_private_folders(folder)
     problem = token_folder_problem(folder)
     if problem is not None:
         raise ConfigError(f"not storing the sign-in token of {session.label}: {problem}")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".awsrun-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(dict(token), out)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_private(session.cache_path, json.dumps(dict(token)).encode("utf-8"))
 
 
 def session_of_chain(chain: Chain) -> SsoSession:

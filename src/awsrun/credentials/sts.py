@@ -8,6 +8,7 @@ which talk to AWS too, import botocore only inside the functions that need it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,18 +100,28 @@ class Sts:
         *,
         endpoint_configured: bool = False,
         reporter: Reporter | None = None,
+        in_files: bool = True,
     ) -> None:
         self._profile = profile
+        # A profile of stored keys needs no section: botocore must not look for one.
+        self._in_files = in_files
         self._endpoint_configured = endpoint_configured
         self._reporter = reporter or Reporter()
         self._session: botocore.session.Session | None = None
 
     def _botocore_session(self) -> botocore.session.Session:
         if self._session is None:
-            session = botocore.session.Session()
             # An explicit profile: AWS_PROFILE or keys in awsrun's own environment must not
             # decide how a named profile resolves (`awsrun a -- awsrun b -- cmd` runs as b).
-            session.set_config_variable("profile", self._profile)
+            if self._in_files:
+                session = botocore.session.Session()
+                session.set_config_variable("profile", self._profile)
+            else:  # keys stored with no section: no profile at all, not even AWS_PROFILE's
+                session = botocore.session.Session(
+                    session_vars={"profile": (None, None, None, None)}
+                )
+                for variable in ("config_file", "credentials_file"):
+                    session.set_config_variable(variable, os.devnull)
             # The same bounds for the clients botocore's providers make (`sso`, and
             # `sso-oidc` for a token refresh) as for awsrun's STS calls.
             session.set_default_client_config(CLIENT_CONFIG)
@@ -161,22 +172,32 @@ class Sts:
         self,
         signer: Credentials,
         *,
-        serial: str,
-        code: str,
+        serial: str | None,
+        code: str | None,
         duration_seconds: int,
         region: str | None,
         source: str,
     ) -> Credentials:
+        """A session of the long-term keys `signer`: with an MFA device when `serial` is
+        given (and its `code`), else a plain one."""
         client = self._client(signer, region)
-        action = f"GetSessionToken with MFA device {serial}"
+        action = "GetSessionToken" + (f" with MFA device {serial}" if serial else "")
+        mfa = {"SerialNumber": serial, "TokenCode": code} if serial else {}
         with _sts_errors(client, action, source, self._reporter):
             response = call_within(
                 CALL_DEADLINE_SECONDS,
-                lambda: client.get_session_token(
-                    SerialNumber=serial, TokenCode=code, DurationSeconds=duration_seconds
-                ),
+                lambda: client.get_session_token(DurationSeconds=duration_seconds, **mfa),
             )
         return _from_sts(response["Credentials"])
+
+    def caller_identity(
+        self, signer: Credentials, *, region: str | None, source: str
+    ) -> tuple[str, str]:
+        """Whose keys `signer` are: their ARN and account, from GetCallerIdentity."""
+        client = self._client(signer, region)
+        with _sts_errors(client, "GetCallerIdentity", source, self._reporter):
+            response = call_within(CALL_DEADLINE_SECONDS, client.get_caller_identity)
+        return str(response["Arn"]), str(response["Account"])
 
     def get_federation_token(
         self,

@@ -11,8 +11,8 @@ import secrets
 import time
 from collections.abc import Mapping
 
-from awsrun.credentials.cache import make_private_folders, private_problem
 from awsrun.errors import AwsrunError
+from awsrun.privatefiles import make_private_folders, private_problem
 
 # The browser reads the page as it starts; the sign-in token in it is good for 15 minutes.
 # Pages older than this are removed by the next `awsrun console`.
