@@ -52,15 +52,17 @@ _FLAG_OPTIONS = {
     "--env": "from_env",
     "--no-check": "no_check",
     "--no-session": "no_session",
+    "--move": "move",
 }
 # Options that one command word alone takes.
 _ACTION_OPTIONS = {
     "service": "console", "destination": "console", "print": "console", "sso_session": "login",
     "url_in_argv": "console", "output": "env", "from_env": "add", "no_check": "add",
+    "move": "add",
 }  # fmt: skip
 COMMAND_WORDS = (
     "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
-    "completion", "add", "remove",
+    "completion", "add", "remove", "rotate",
 )  # fmt: skip
 
 
@@ -182,6 +184,10 @@ def _dispatch(invocation: Invocation, environ: MutableMapping[str, str], reporte
         from awsrun.commands.keys import run_remove
 
         return run_remove(invocation, environ, reporter)
+    if action == "rotate":
+        from awsrun.commands.keys import run_rotate
+
+        return run_rotate(invocation, environ, reporter)
     if action == "console":
         from awsrun.commands import console
 

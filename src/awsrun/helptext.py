@@ -46,7 +46,7 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   login, logout       sign in to (out of) a profile's IAM Identity Center (SSO) session
   console             open the AWS console as a profile, from the same cache
   completion          a bash, zsh or fish completion script
-  add, remove         keep a profile's long-term keys in a keystore, not in plaintext
+  add, remove, rotate keep a profile's long-term keys in a keystore; a new key via IAM
 
   awsrun prodaccess -- terraform plan
   awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
@@ -127,16 +127,19 @@ and says what it removed.
 environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWSRUN_CACHE_DIR
 """,
     "add": """\
-usage: awsrun add [--env] [--no-check] PROFILE
+usage: awsrun add [--env | --move] [--no-check] PROFILE
 
   awsrun add alice                 # asks for the key id and the secret on the terminal
   AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... awsrun add --env alice
+  awsrun add --move default        # out of ~/.aws/credentials: those lines only go
 
 Stores an IAM user's access key for PROFILE in awsrun's keystore, never in a file in
 plaintext. The profile needs no section in the config files; a role profile names it as
 its source_profile. Runs give commands a GetSessionToken session made with the keys (or
 the role's credentials), never the keys themselves. The keys are checked with one STS
-GetCallerIdentity first (--no-check skips it). Refused for a profile with keys in a file.
+GetCallerIdentity first (--no-check skips it). With --move, the keys come from the
+profile's lines in a config file, which are removed (every other byte kept) once the
+store holds them.
 
 environment read: AWSRUN_KEYRING (auto, secret-service, keychain, windows, pass, file),
   AWSRUN_KEYRING_FILE, AWSRUN_FILE_PASSPHRASE, AWSRUN_PASS_PREFIX, PASSWORD_STORE_DIR,
@@ -150,6 +153,18 @@ was made with them (sessions, and roles assumed with them).
 
 environment read: AWSRUN_KEYRING_FILE, AWSRUN_FILE_PASSPHRASE, AWSRUN_PASS_PREFIX,
   AWSRUN_DATA_DIR, AWSRUN_CACHE_DIR
+""",
+    "rotate": """\
+usage: awsrun rotate [--mfa-code CODE] PROFILE
+
+Replaces PROFILE's long-term key (stored with `awsrun add`, or in a config file) with a
+new one: IAM CreateAccessKey for the keys' own user, a wait until the new key works (up
+to 2 minutes), the new key stored where the old one was (a file keeps every other byte),
+then the old key deleted and the credentials made with it forgotten. With mfa_serial the
+IAM calls use an MFA session. If a step fails, awsrun still holds one working key, and
+its last line says which.
+
+environment read: AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL, and the keystore's (see add)
 """,
     "login": f"""\
 usage: awsrun login [--no-browser] PROFILE | awsrun login --sso-session NAME

@@ -44,10 +44,11 @@ def private_problem(st: os.stat_result, *, want_dir: bool) -> str | None:
     return None
 
 
-def write_private(path: str, data: bytes) -> None:
-    """`data` as the whole of `path`, mode 0600 from the first byte; the old file (or none)
-    until the new one is complete and on disk. A symlink at `path` is replaced, not
-    followed. Raises OSError; the file is then as it was."""
+def write_private(path: str, data: bytes, *, mode: int = 0o600) -> None:
+    """`data` as the whole of `path`, mode 0600 from the first byte (then `mode`, for a file
+    that keeps its own); the old file (or none) until the new one is complete and on disk.
+    A symlink at `path` is replaced, not followed. Raises OSError; the file is then as it
+    was, and no temporary copy is left."""
     import tempfile  # never on a cache hit
 
     folder = os.path.dirname(os.path.abspath(path))
@@ -55,6 +56,8 @@ def write_private(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            if mode != 0o600:
+                os.fchmod(handle.fileno(), mode)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Home, child_command, role_arn, run_awsrun
@@ -113,13 +114,13 @@ def add_role_on_alice(home: Home) -> None:
     )
 
 
-def plaintext_copies(root: Path) -> list[str]:
+def plaintext_copies(root: Path, secret: str = SECRET) -> list[str]:
     """Every file under `root` that holds the stored secret as it is."""
     found = []
     for path in root.rglob("*"):
         if path.is_file() and not path.is_symlink():
             with open(path, "rb") as handle:
-                if SECRET.encode() in handle.read():
+                if secret.encode() in handle.read():
                     found.append(str(path))
     return found
 
@@ -319,3 +320,168 @@ def test_the_key_file_opens_with_the_age_command(home: Home, sts: LocalSts) -> N
         "aws_secret_access_key": SECRET,
     }
     assert os.stat(key_file).st_mode & 0o777 == 0o600
+
+
+def test_move_takes_the_key_lines_out_and_leaves_every_other_byte(
+    home: Home, tmp_path: Path, sts: LocalSts
+) -> None:
+    env = {**home.env, **_file_store(home, home.path)}
+    before = (
+        home.credentials.read_text()
+        + "# team keys\r\n[other]\r\naws_access_key_id = AKIAOTHEROTHER000001\r\n"
+        + "aws_secret_access_key = otherSECRETotherSECRET\r\n\r\n"
+        + f"[bob]\naws_access_key_id={KEY_ID}\n  ; a comment that stays\n"
+        + f"aws_secret_access_key : {SECRET}\nregion = eu-west-1\n\n[carol]\nx = 1"
+    )
+    with open(home.credentials, "w", newline="") as handle:
+        handle.write(before)
+    home.credentials.chmod(0o640)
+
+    moved = run_awsrun(["add", "--move", "--no-check", "bob"], env)
+    ran = run_awsrun(["bob", "--", *child_command()], env)
+
+    assert moved.returncode == 0, moved.stderr
+    assert f"removed them from {home.credentials}" in moved.stdout
+    with open(home.credentials, newline="") as handle:
+        after = handle.read()
+    assert after == before.replace(f"aws_access_key_id={KEY_ID}\n", "").replace(
+        f"aws_secret_access_key : {SECRET}\n", ""
+    )
+    assert home.credentials.stat().st_mode & 0o777 == 0o640
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["env"]["AWS_ACCESS_KEY_ID"] != KEY_ID
+    assert plaintext_copies(tmp_path) == []
+
+
+def test_move_that_cannot_store_leaves_the_file_as_it_was(home: Home, sts: LocalSts) -> None:
+    env = {**home.env, **_file_store(home, home.path)}
+    run_awsrun(["add", "--env", "--no-check", "alice"], {**env, **ADD_ENV})
+    home.write_credentials(
+        home.credentials.read_text()
+        + "\n[bob]\naws_access_key_id = AKIABOBBOBBOBBOB0001\naws_secret_access_key = bobSECRET\n"
+    )
+    before = home.credentials.read_bytes()
+
+    refused = run_awsrun(
+        ["add", "--move", "--no-check", "bob"], {**env, "AWSRUN_FILE_PASSPHRASE": "wrong"}
+    )
+
+    assert refused.returncode == 125
+    assert "the passphrase does not open" in refused.stderr
+    assert home.credentials.read_bytes() == before
+    rows = {row["profile"]: row for row in json.loads(run_awsrun(["list", "--json"], env).stdout)}
+    assert rows["bob"]["source"] == "credentials file"  # nothing recorded for it
+
+
+def iam_admin(sts: LocalSts) -> Any:
+    """An IAM client of moto's, as an administrator would use it."""
+    import boto3
+
+    return boto3.client(
+        "iam",
+        endpoint_url=sts.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIATESTADMIN0000001",
+        aws_secret_access_key="admin",
+    )
+
+
+def iam_user_with_a_key(sts: LocalSts, user: str) -> tuple[str, str]:
+    """A user in moto's IAM and an access key of its own: (key id, secret)."""
+    iam = iam_admin(sts)
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def iam_keys_of(sts: LocalSts, user: str) -> list[str]:
+    listed = iam_admin(sts).list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return [key["AccessKeyId"] for key in listed]
+
+
+def test_rotate_replaces_a_stored_key_and_forgets_what_the_old_one_made(
+    home: Home, sts: LocalSts
+) -> None:
+    env = {**home.env, **_file_store(home, home.path)}
+    old_id, old_secret = iam_user_with_a_key(sts, "dana")
+    keys = {"AWS_ACCESS_KEY_ID": old_id, "AWS_SECRET_ACCESS_KEY": old_secret}
+    assert run_awsrun(["add", "--env", "dana"], {**env, **keys}).returncode == 0
+    assert run_awsrun(["dana", "--", "true"], env).returncode == 0
+    assert len(home.cache_entries()) == 1
+
+    rotated = run_awsrun(["rotate", "dana"], env)
+    show_key = ["--no-session", "dana", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"]
+    no_session = run_awsrun(show_key, env)
+
+    assert rotated.returncode == 0, rotated.stderr
+    (new_id,) = iam_keys_of(sts, "dana")
+    assert new_id != old_id
+    assert rotated.stdout.strip().endswith(f"{old_id} deleted, awsrun now holds {new_id}")
+    assert home.cache_entries() == []
+    assert no_session.stdout.strip() == new_id
+    assert old_secret not in rotated.stderr
+
+
+def test_rotate_rewrites_only_the_values_in_the_credentials_file(home: Home, sts: LocalSts) -> None:
+    old_id, old_secret = iam_user_with_a_key(sts, "erin")
+    before = (
+        home.credentials.read_text()
+        + f"\n# erin's keys\n[erin]\naws_access_key_id = {old_id}\n"
+        + f"aws_secret_access_key={old_secret}\nregion = eu-west-1\n"
+    )
+    home.write_credentials(before)
+    home.credentials.chmod(0o600)
+
+    rotated = run_awsrun(["rotate", "erin"], home.env)
+
+    assert rotated.returncode == 0, rotated.stderr
+    (new_id,) = iam_keys_of(sts, "erin")
+    after = home.credentials.read_text()
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert changed[0] == f"aws_access_key_id = {new_id}"
+    assert changed[1].startswith("aws_secret_access_key=")
+    assert old_secret not in changed[1]
+    assert len(changed) == 2
+    assert len(after.splitlines()) == len(before.splitlines())
+    assert home.credentials.stat().st_mode & 0o777 == 0o600
+
+
+def test_rotate_that_cannot_create_a_key_changes_nothing_and_says_which_key_it_holds(
+    home: Home, sts: LocalSts
+) -> None:
+    env = {**home.env, **_file_store(home, home.path)}
+    # Keys moto's IAM does not know: GetCallerIdentity names a user IAM does not have.
+    run_awsrun(["add", "--env", "--no-check", "alice"], {**env, **ADD_ENV})
+
+    refused = run_awsrun(["rotate", "alice"], env)
+
+    assert refused.returncode == 125
+    assert refused.stderr.count("\n") == 1
+    assert "IAM CreateAccessKey failed" in refused.stderr
+    shown = run_awsrun(["--no-session", "alice", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"], env)
+    assert shown.stdout.strip() == KEY_ID
+
+
+def test_move_rotate_remove_leave_the_file_as_it_was_but_the_moved_lines(
+    home: Home, tmp_path: Path, sts: LocalSts
+) -> None:
+    env = {**home.env, **_file_store(home, home.path)}
+    key_id, secret = iam_user_with_a_key(sts, "frank")
+    original = home.credentials.read_text() + "; frank's\r\n[frank]\r\nregion = eu-west-1\r\n"
+    with_keys = original.replace(
+        "[frank]\r\n",
+        f"[frank]\r\naws_access_key_id = {key_id}\r\naws_secret_access_key = {secret}\r\n",
+    )
+    with open(home.credentials, "w", newline="") as handle:
+        handle.write(with_keys)
+
+    steps = [
+        run_awsrun(words, env)
+        for words in (["add", "--move", "frank"], ["rotate", "frank"], ["remove", "frank"])
+    ]
+
+    assert [step.returncode for step in steps] == [0, 0, 0], [step.stderr for step in steps]
+    with open(home.credentials, newline="") as handle:
+        assert handle.read() == original
+    assert iam_keys_of(sts, "frank") != [key_id]
+    assert plaintext_copies(tmp_path, secret) == []

@@ -149,3 +149,23 @@ def test_the_probe_sees_what_it_should() -> None:
     assert "awsrun.commands.invocation" in at_load
     assert "awsrun.credentials.broker" in everything - at_load  # inside _fetch
     assert "awsrun.report" in everything - at_load  # for annotations only
+
+
+def test_only_the_modules_that_talk_to_aws_import_botocore() -> None:
+    talking = {
+        "awsrun.credentials.sts",
+        "awsrun.credentials.sso",
+        "awsrun.credentials.federation",
+        "awsrun.credentials.iam",
+    }
+    importing = set()
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name.split(".")[0] in ("botocore", "boto3") for name in names):
+                importing.add(module)
+    assert importing == talking

@@ -13,7 +13,15 @@ if TYPE_CHECKING:
     from awsrun.credentials.options import Options
 
 # The command words that take one profile (as a word after them) and run no command.
-ONE_PROFILE_ACTIONS = ("env", "credential-process", "login", "console", "add", "remove")
+ONE_PROFILE_ACTIONS = (
+    "env",
+    "credential-process",
+    "login",
+    "console",
+    "add",
+    "remove",
+    "rotate",
+)
 
 
 class Invocation:
