@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 SHELLS = ("bash", "zsh", "fish")
 # The command words that take profile names after them.
-_PROFILE_WORDS = ("exec", "env", "credential-process", "clear", "login", "logout", "console")
+_PROFILE_WORDS = (
+    "exec", "env", "credential-process", "clear", "login", "logout", "console", "add", "remove",
+    "rotate",
+)  # fmt: skip
 
 _BASH = """\
 # awsrun completion for bash; for zsh it runs under bashcompinit.
