@@ -32,6 +32,7 @@ _VALUE_OPTIONS = {
     "--destination": "destination",
     "--sso-session": "sso_session",
     "--output": "output",
+    "--template": "template",
 }
 _FLAG_OPTIONS = {
     "--refresh": "refresh",
@@ -53,16 +54,19 @@ _FLAG_OPTIONS = {
     "--no-check": "no_check",
     "--no-session": "no_session",
     "--move": "move",
+    "--prune": "prune",
+    "--dry-run": "dry_run",
 }
-# Options that one command word alone takes.
+# Options that some command words alone take.
 _ACTION_OPTIONS = {
-    "service": "console", "destination": "console", "print": "console", "sso_session": "login",
+    "service": "console", "destination": "console", "print": "console",
+    "sso_session": "login roles populate",
     "url_in_argv": "console", "output": "env", "from_env": "add", "no_check": "add",
-    "move": "add",
+    "move": "add", "template": "populate", "prune": "populate", "dry_run": "populate",
 }  # fmt: skip
 COMMAND_WORDS = (
     "exec", "env", "credential-process", "list", "clear", "login", "logout", "console",
-    "completion", "add", "remove", "rotate",
+    "completion", "add", "remove", "rotate", "roles", "populate",
 )  # fmt: skip
 
 
@@ -143,12 +147,14 @@ def _refuse_awsrun_option(rest: Sequence[str], profile: str) -> None:
 
 
 def _refuse_other_actions_options(invocation: Invocation) -> None:
-    for name, action in _ACTION_OPTIONS.items():
+    for name, actions in _ACTION_OPTIONS.items():
         given = name in invocation.values or name in invocation.flags
-        if given and invocation.action != action:
+        if given and invocation.action not in actions.split():
             option = "--" + name.replace("_", "-")
+            action = actions.split()[0]
             raise UsageError(
-                f"{option} goes with awsrun {action} only (see awsrun {action} --help)"
+                f"{option} goes with awsrun {' or '.join(actions.split())} only "
+                f"(see awsrun {action} --help)"
             )
 
 
@@ -184,6 +190,14 @@ def _dispatch(invocation: Invocation, environ: MutableMapping[str, str], reporte
         from awsrun.commands.keys import run_remove
 
         return run_remove(invocation, environ, reporter)
+    if action == "roles":
+        from awsrun.commands.roles import run_roles
+
+        return run_roles(invocation, environ, reporter)
+    if action == "populate":
+        from awsrun.commands.roles import run_populate
+
+        return run_populate(invocation, environ, reporter)
     if action == "rotate":
         from awsrun.commands.keys import run_rotate
 

@@ -47,13 +47,13 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   console             open the AWS console as a profile, from the same cache
   completion          a bash, zsh or fish completion script
   add, remove, rotate keep a profile's long-term keys in a keystore; a new key via IAM
+  roles, populate     an SSO session's accounts and roles: listed, or written as profiles
 
   awsrun prodaccess -- terraform plan
   awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
   eval "$(awsrun env prodaccess)"  # the same variables, in this shell
 
-Runs COMMAND with temporary credentials for a profile of ~/.aws/config, cached until they
-are near expiry. With a PROFILE and no COMMAND, runs $SHELL.
+Runs COMMAND with cached temporary credentials for a profile; with none, runs $SHELL.
 
 options (before the profile):
 {_SERVER_OPTION}{_CREDENTIAL_OPTIONS}  -h, --help, --version
@@ -153,6 +153,30 @@ was made with them (sessions, and roles assumed with them).
 
 environment read: AWSRUN_KEYRING_FILE, AWSRUN_FILE_PASSPHRASE, AWSRUN_PASS_PREFIX,
   AWSRUN_DATA_DIR, AWSRUN_CACHE_DIR
+""",
+    "roles": """\
+usage: awsrun roles [--json] --sso-session NAME | awsrun roles [--json] PROFILE
+
+  awsrun roles --sso-session corp  # every account and role of [sso-session corp]
+  awsrun roles --json sso-dev      # of sso-dev's session, for scripts
+
+Lists every account and role the IAM Identity Center session may use (of the
+[sso-session NAME] section, or of PROFILE's session): account id, account name, role, and
+the profile of the config files that already points at them. Signs in first if it must.
+""",
+    "populate": """\
+usage: awsrun populate --sso-session NAME [--template T] [--region R] [--prune] [--dry-run]
+
+  awsrun populate --sso-session corp            # profiles such as Prod.Admin
+  awsrun populate --sso-session corp --template '{account_id}-{role_name}' --prune
+
+Writes one profile per account and role of the session into the config file
+(AWS_CONFIG_FILE, else ~/.aws/config), each marked with a comment that names the
+session. Names come from --template ({account_name}.{role_name} by default; also
+{account_id}, {sso_session}), made safe and unique (an account id is appended where two
+accounts share a name). A section you wrote is never changed: a name it has is skipped.
+--prune removes generated profiles the session no longer has; --dry-run writes nothing.
+Everything else in the file stays byte for byte; a run with nothing new leaves it as is.
 """,
     "rotate": """\
 usage: awsrun rotate [--mfa-code CODE] PROFILE

@@ -1,6 +1,7 @@
 """IAM Identity Center on 127.0.0.1, for the tests moto cannot serve: the `sso-oidc` device
 flow (RegisterClient, StartDeviceAuthorization, CreateToken) and the portal's
-GetRoleCredentials, as botocore's clients call them (restJson).
+GetRoleCredentials, ListAccounts and ListAccountRoles (paged, and throttled beyond a number
+of calls in flight, as the real portal is), as botocore's clients call them (restJson).
 
 The user approves a device code by opening its verification URL, as a browser would.
 """
@@ -40,6 +41,14 @@ class FakeIdentityCenter(LoopbackServer):
         self._issued: dict[str, float] = {}
         self.logouts = 0
         self.refreshes = 0
+        # The accounts the user is assigned to: id -> (name, its roles).
+        self.accounts: dict[str, tuple[str, list[str]]] = {ACCOUNT: ("Corp Dev", ["Developer"])}
+        self.page_size = 20
+        self.latency = 0.0  # seconds each listing call takes
+        self.max_in_flight = 1000  # listing calls beyond this many at once are throttled
+        self.listing_calls = 0
+        self.throttled = 0
+        self._in_flight = 0
         self._lock = threading.Lock()
         server = self
 
@@ -144,6 +153,8 @@ class FakeIdentityCenter(LoopbackServer):
                 else:
                     self.approved.add(code)
             return 200, {"approved": code}, ""
+        if path in ("/assignment/accounts", "/assignment/roles"):
+            return self._listing(path, query, token)
         if path == "/federation/credentials":
             if not token.startswith("sso-access-token-"):
                 return (
@@ -170,6 +181,41 @@ class FakeIdentityCenter(LoopbackServer):
                 "",
             )
         return 404, {"message": "no such path"}, "ResourceNotFoundException"
+
+    def _listing(
+        self, path: str, query: dict[str, str], token: str
+    ) -> tuple[int, dict[str, Any], str]:
+        if not token.startswith("sso-access-token-"):
+            return 401, {"message": "Session token not found or invalid"}, "UnauthorizedException"
+        with self._lock:
+            self.listing_calls += 1
+            if self._in_flight >= self.max_in_flight:
+                self.throttled += 1
+                return 429, {"message": "Too many requests"}, "TooManyRequestsException"
+            self._in_flight += 1
+        try:
+            time.sleep(self.latency)
+            start = int(query.get("next_token") or 0)
+            size = min(int(query.get("max_result") or self.page_size), self.page_size)
+            if path == "/assignment/accounts":
+                ids = sorted(self.accounts)[start : start + size]
+                items: list[dict[str, str]] = [
+                    {"accountId": i, "accountName": self.accounts[i][0], "emailAddress": "x@y"}
+                    for i in ids
+                ]
+                total, key = len(self.accounts), "accountList"
+            else:
+                account = query.get("account_id", "")
+                roles = self.accounts.get(account, ("", []))[1]
+                items = [{"roleName": r, "accountId": account} for r in roles[start : start + size]]
+                total, key = len(roles), "roleList"
+            body: dict[str, Any] = {key: items}
+            if start + size < total:
+                body["nextToken"] = str(start + size)
+            return 200, body, ""
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
 
 def identity_center() -> AbstractContextManager[FakeIdentityCenter]:

@@ -155,6 +155,7 @@ def test_only_the_modules_that_talk_to_aws_import_botocore() -> None:
     talking = {
         "awsrun.credentials.sts",
         "awsrun.credentials.sso",
+        "awsrun.credentials.sso_accounts",
         "awsrun.credentials.federation",
         "awsrun.credentials.iam",
     }

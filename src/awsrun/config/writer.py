@@ -33,6 +33,8 @@ def without_settings(
             blanks.append(line)
             continue
         if not value or value[0] in "#;":
+            kept += blanks  # in their place: a comment is no part of a value
+            blanks = []
             kept.append(line)
             continue
         indent = len(line) - len(line.lstrip())
