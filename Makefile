@@ -3,16 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: demo test lint bench interop regions clean
 
 $(STAMP): pyproject.toml
+	@echo "make: installing awsrun and its test tools into .venv (once; a minute or two)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo needs awsrun and moto's server only, not the linters and test runner.
+$(DEMO_STAMP): pyproject.toml
+	@echo "make demo: installing awsrun and moto (the local STS) into .venv (once; about a minute)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	@# byte-compiled as `pip install` leaves it, even where PYTHONDONTWRITEBYTECODE is set
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python tools/demo.py

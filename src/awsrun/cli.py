@@ -87,12 +87,26 @@ def _take_options(args: Sequence[str], position: int, invocation: Invocation) ->
                 value = args[position]
             invocation.values[_VALUE_OPTIONS[name]] = value
         else:
-            raise UsageError(
-                f"unknown option {name!r}: awsrun's options go before the profile, "
-                "the command's after it (see awsrun --help)"
-            )
+            raise _unknown_option(name, value if has_value else None, args[position + 1 :])
         position += 1
     return position
+
+
+def _unknown_option(name: str, value: str | None, rest: Sequence[str]) -> UsageError:
+    """The line for an option awsrun does not take, naming what was meant where it can."""
+    if name == "--profile":  # aws-vault's and the AWS CLI's spelling
+        profile = value or (rest[0] if rest else "PROFILE")
+        return UsageError(
+            f"awsrun takes the profile as a word, not --profile: awsrun {profile} -- COMMAND"
+        )
+    if len(name) > 2 and set(name[1:]) == {"v"}:
+        return UsageError(
+            f"{name}: give -v once (awsrun has one level of detail; --debug adds tracebacks)"
+        )
+    return UsageError(
+        f"unknown option {name!r}: awsrun's options go before the profile, "
+        "the command's after it (see awsrun --help)"
+    )
 
 
 def parse_args(args: Sequence[str]) -> Invocation:
@@ -106,6 +120,11 @@ def parse_args(args: Sequence[str]) -> Invocation:
         topic = args[position + 1 : position + 2]
         if topic and topic[0] in COMMAND_WORDS:
             invocation.action = topic[0]
+        elif topic:
+            raise UsageError(
+                f"{topic[0]!r} is not a command word: awsrun help takes one of "
+                f"{', '.join(COMMAND_WORDS)}"
+            )
         return invocation
     if position < len(args) and args[position] in COMMAND_WORDS:
         invocation.action = args[position]

@@ -248,3 +248,42 @@ def test_help_lists_each_word_and_each_command_only_its_own_options(home: Home) 
     assert "--server" not in env_help  # awsrun env refuses it
     assert "--server" in exec_help
     assert "--names" in list_help
+
+
+def test_other_tools_profile_option_and_a_doubled_v_get_the_right_form(home: Home) -> None:
+    profile_option = run_awsrun(["--profile", "prod", "--", "true"], home.env)
+    joined = run_awsrun(["--profile=prod", "--", "true"], home.env)
+    doubled = run_awsrun(["-vv", "prod", "--", "true"], home.env)
+
+    assert (profile_option.returncode, joined.returncode, doubled.returncode) == (125, 125, 125)
+    assert "awsrun prod -- COMMAND" in profile_option.stderr
+    assert "awsrun prod -- COMMAND" in joined.stderr
+    assert "give -v once" in doubled.stderr
+
+
+def test_help_of_a_word_that_is_none_says_so_and_lists_them(home: Home) -> None:
+    shown = run_awsrun(["help", "nosuch"], home.env)
+
+    assert shown.returncode == 125
+    assert shown.stdout == ""
+    assert "'nosuch' is not a command word" in shown.stderr
+    assert "credential-process" in shown.stderr
+
+
+def test_an_empty_file_variable_is_said_to_mean_no_file(home: Home) -> None:
+    env = {**home.env, "AWS_CONFIG_FILE": ""}
+
+    missing = run_awsrun(["prod", "--", "true"], env)
+
+    assert missing.returncode == 125
+    assert "AWS_CONFIG_FILE is set but empty, which means no such file" in missing.stderr
+    assert " in  and " not in missing.stderr  # no empty file name
+
+
+def test_an_unclosed_section_header_is_named_with_its_line(home: Home) -> None:
+    home.write_config("[default]\nregion = eu-west-1\n[profile prod\nregion = eu-west-1\n")
+
+    refused = run_awsrun(["prod", "--", "true"], home.env)
+
+    assert refused.returncode == 125
+    assert "a section header without its closing `]` at line 3" in refused.stderr

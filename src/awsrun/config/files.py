@@ -63,7 +63,10 @@ class ConfigFiles:
         self.ignored_sections = ignored_sections
 
     def describe(self) -> str:
-        return f"{self.config_path} and {self.credentials_path}"
+        """Both files, for messages; one whose variable is set but empty is no file."""
+        config = self.config_path or "(no config file)"
+        credentials = self.credentials_path or "(no credentials file)"
+        return f"{config} and {credentials}"
 
     @property
     def default_session_name(self) -> str:

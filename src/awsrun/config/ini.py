@@ -73,6 +73,9 @@ def parse_ini(text: str, *, botocore_blocks: bool = False) -> dict[str, dict[str
             else:
                 current = sections[section_name] = {}
             continue
+        if value[0] == "[" and "=" not in value and ":" not in value:
+            # configparser takes it for an option line, then fails on it or what follows.
+            raise IniError("a section header without its closing `]`", lineno)
         if current is None:
             raise IniError("text before the first [section]", lineno)
         # `key = value` or `key: value`, split at whichever delimiter comes first.

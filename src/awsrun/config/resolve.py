@@ -52,6 +52,11 @@ def _missing_profile_hint(name: str, files: ConfigFiles) -> str:
     ):
         if files.environ.get(variable) and not os.path.exists(path):
             return f"; {variable} names {path}, which does not exist"
+        if files.environ.get(variable) == "":
+            return (
+                f"; {variable} is set but empty, which means no such file: unset it, or "
+                "name the file"
+            )
     if name in files.ignored_sections:
         return (
             f"; {files.config_path} has [{name}], but a profile in the config file is "
