@@ -8,6 +8,7 @@ import json
 import sys
 
 import pexpect
+import pytest
 from conftest import (
     CHILD,
     SERIAL,
@@ -287,3 +288,39 @@ def test_an_unclosed_section_header_is_named_with_its_line(home: Home) -> None:
 
     assert refused.returncode == 125
     assert "a section header without its closing `]` at line 3" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["aws sts get-caller-identity"], "a whole command line in one word: drop the quotes"),
+        (["cd", "/tmp"], "cd: a shell builtin, not a program: run it in a shell"),
+        (["/no/such/program"], "/no/such/program: no such file"),
+        (["no-such-program-anywhere"], "command not found (check PATH)"),
+    ],
+    ids=["one-word", "builtin", "missing-file", "not-on-path"],
+)
+def test_a_command_that_cannot_start_is_named_with_the_likely_slip(
+    home: Home, sts: LocalSts, command: list[str], said: str
+) -> None:
+    # `aws` must be found for the one-word case: a shim named aws on PATH.
+    shim = home.path / "bin"
+    shim.mkdir(exist_ok=True)
+    (shim / "aws").write_text("#!/bin/sh\nexit 0\n")
+    (shim / "aws").chmod(0o755)
+    env = {**home.env, "PATH": f"{shim}:{home.env['PATH']}"}
+
+    failed = run_awsrun(["prod", "--", *command], env)
+
+    assert failed.returncode == 127
+    assert said in failed.stderr
+    assert failed.stderr.count("\n") == 1
+
+
+def test_a_profile_written_where_the_command_goes_is_pointed_back(
+    home: Home, sts: LocalSts
+) -> None:
+    failed = run_awsrun(["--", "prod", "aws", "s3", "ls"], {**home.env, "AWS_PROFILE": "prod"})
+
+    assert failed.returncode == 127
+    assert "prod is a profile, not a command: awsrun prod -- aws s3 ls" in failed.stderr

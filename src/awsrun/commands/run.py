@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from awsrun.commands.invocation import credential_options, profile_choice
-from awsrun.errors import UsageError
+from awsrun.errors import CommandNotFound, UsageError
 from awsrun.internal import enter_resolving, leave_resolving
 
 TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
@@ -166,7 +166,11 @@ def _start_command(
         from awsrun.handoff.childenv import child_environment
         from awsrun.handoff.execute import exec_command
 
-        return exec_command(command, child_environment(environ, fetched.variables))
+        try:
+            return exec_command(command, child_environment(environ, fetched.variables))
+        except CommandNotFound:
+            _refuse_a_profile_as_the_command(invocation, fetched.chain)
+            raise
     from awsrun.credentials.broker import Broker
     from awsrun.handoff.server import CredentialServer, server_environment
     from awsrun.handoff.supervise import with_signals_unblocked
@@ -193,6 +197,14 @@ def _start_command(
         fetched.chain.files.credentials_path,
     )
     return server.run(command, child_env)
+
+
+def _refuse_a_profile_as_the_command(invocation: Invocation, chain: Chain) -> None:
+    """`awsrun -- prodaccess aws ...`: the profile was written where the command goes."""
+    word = invocation.command[0] if invocation.command else ""
+    if invocation.profile is None and word in chain.files.profiles:
+        rest = " ".join(invocation.command[1:]) or "COMMAND"
+        raise CommandNotFound(f"{word} is a profile, not a command: awsrun {word} -- {rest}")
 
 
 __all__ = ["run"]

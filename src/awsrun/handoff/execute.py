@@ -31,13 +31,41 @@ def restore_signals() -> None:
             _signal.signal(number, _signal.SIG_DFL)
 
 
+# Words a shell runs itself: there is no program of that name to exec.
+_SHELL_BUILTINS = frozenset({
+    ".", "alias", "cd", "declare", "eval", "export", "history", "local", "popd", "pushd",
+    "readonly", "set", "shopt", "source", "typeset", "ulimit", "umask", "unalias", "unset",
+})  # fmt: skip
+
+
 def command_error(argv: Sequence[str], error: OSError) -> AwsrunError:
-    """What env(1) would say when the command cannot be started: 127 or 126."""
+    """What env(1) would say when the command cannot be started (127 or 126), with the
+    likely slip named: a missing file, a shell builtin, a command line in one word."""
     if isinstance(error, FileNotFoundError):
-        return CommandNotFound(f"{argv[0]}: command not found (check PATH)")
+        return CommandNotFound(_not_found(argv[0]))
     if isinstance(error, PermissionError):
         return CommandNotExecutable(f"{argv[0]}: permission denied (is it executable?)")
     return CommandNotExecutable(f"{argv[0]}: cannot run it: {error.strerror}")
+
+
+def _not_found(name: str) -> str:
+    import shlex
+    import shutil
+
+    if "/" in name and not os.path.lexists(name):
+        return f"{name}: no such file"
+    if name in _SHELL_BUILTINS:
+        return (
+            f"{name}: a shell builtin, not a program: run it in a shell "
+            f"(-- sh -c {shlex.quote(name + ' ...')})"
+        )
+    words = name.split()
+    if len(words) > 1 and shutil.which(words[0]):
+        return (
+            f"{name!r}: a whole command line in one word: drop the quotes around it "
+            f"(-- {name})"
+        )
+    return f"{name}: command not found (check PATH)"
 
 
 def shell_fallback(argv: Sequence[str], environment: Mapping[str, str]) -> list[str] | None:
