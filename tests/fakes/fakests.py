@@ -27,6 +27,17 @@ _ASSUMED = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-1
 </AssumeRoleResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata>
 </AssumeRoleResponse>"""
 
+_SESSION = """<GetSessionTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetSessionTokenResult><Credentials>
+<AccessKeyId>ASIAFAKESESSION{count:05d}</AccessKeyId>
+<SecretAccessKey>fakeSECRETsession{count:02d}</SecretAccessKey>
+<SessionToken>fakeTOKENsession{count:02d}</SessionToken>
+<Expiration>{expiration}</Expiration>
+</Credentials></GetSessionTokenResult>
+<ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetSessionTokenResponse>"""
+# The MFA code this STS takes as wrong (mistyped, or used already).
+WRONG_CODE = "000000"
+
 # What the server does with an AssumeRole, by the role name at the end of its ARN.
 BEHAVIOURS = {
     "Throttled": (400, "Throttling", "Rate exceeded"),
@@ -47,6 +58,15 @@ class FakeSts(LoopbackSts):
         self, path: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, bytes] | None:
         form = parse_qs(body.decode())
+        expiration = datetime.now(timezone.utc) + timedelta(hours=1)
+        if form.get("Action") == ["GetSessionToken"]:
+            self.requests.append("GetSessionToken")
+            if form.get("TokenCode") == [WRONG_CODE]:
+                message = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+                return 403, _ERROR.format(code="AccessDenied", message=message).encode()
+            return 200, _SESSION.format(
+                count=len(self.requests), expiration=expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
+            ).encode()
         role = form.get("RoleArn", [""])[0].rsplit("/", 1)[-1]
         self.requests.append(role)
         if role == "Hanging":
@@ -55,7 +75,6 @@ class FakeSts(LoopbackSts):
         if role in BEHAVIOURS:
             status, code, message = BEHAVIOURS[role]
             return status, _ERROR.format(code=code, message=message).encode()
-        expiration = datetime.now(timezone.utc) + timedelta(hours=1)
         return 200, _ASSUMED.format(
             count=len(self.requests),
             expiration=expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -29,7 +29,7 @@ from conftest import (
     role_arn,
     run_awsrun,
 )
-from fakests import FakeSts, fake_sts
+from fakests import WRONG_CODE, FakeSts, fake_sts
 from localsts import LocalSts
 
 from awsrun.credentials.cache import ENTRY_VERSION
@@ -72,10 +72,49 @@ def test_rejected_source_names_it_and_is_not_kept(
 
     assert result.returncode == 125
     assert "'mid'" in result.stderr
-    assert "renew" in result.stderr
+    assert "awsrun dropped them: run the same awsrun command" in result.stderr
     # `mid` was fetched to sign the call and cached; STS refused it, so it is gone.
     assert home.cache_entries() == []
     assert bad_sts.requests.count("Mid") == 1
+
+
+def test_keys_from_the_file_that_sts_refuses_are_named_with_their_file(
+    home: Home, bad_sts: FakeSts
+) -> None:
+    home.write_config(
+        home.config.read_text()
+        + f"\n[profile straight]\nrole_arn = {role_arn('Revoked')}\nsource_profile = default\n"
+    )
+
+    result = run_awsrun(["straight", "--", "true"], home.env)
+
+    assert result.returncode == 125
+    assert f"STS refused the keys of profile 'default' in {home.credentials}" in result.stderr
+    assert "cannot help keys from a file" in result.stderr
+
+
+def test_a_wrong_mfa_code_is_said_to_be_wrong(home: Home, bad_sts: FakeSts) -> None:
+    mfa_config(home, None)
+
+    given = run_awsrun(["--mfa-code", WRONG_CODE, "admin", "--", "true"], home.env)
+
+    assert given.returncode == 125
+    assert "it was wrong, or already used" in given.stderr
+    assert "trust policy" not in given.stderr
+
+
+def test_a_wrong_code_typed_on_the_terminal_is_asked_again(home: Home, bad_sts: FakeSts) -> None:
+    mfa_config(home, None)
+    prompt = at_mfa_prompt(home.env, "admin", SERIAL)
+    prompt.sendline(WRONG_CODE)
+    prompt.expect("type the next one")
+    prompt.expect(f"MFA code for {SERIAL}")
+    prompt.sendline("123456")
+    prompt.expect(pexpect.EOF)
+    prompt.close()
+
+    assert prompt.exitstatus == 0
+    assert bad_sts.requests.count("GetSessionToken") == 2
 
 
 def test_access_denied_names_the_role_and_the_source(home: Home, bad_sts: FakeSts) -> None:

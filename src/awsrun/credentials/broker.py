@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from awsrun.config.chain import Identity
     from awsrun.credentials.options import Options
-    from awsrun.credentials.sts import Sts
+    from awsrun.credentials.sts import SourceRejected, Sts
 
 
 # A source only has to sign the next call, not last through the command.
@@ -247,11 +247,11 @@ class Broker:
 
             try:
                 fetched = step.fetch(signer)
-            except SourceRejected:
+            except SourceRejected as rejected:
                 previous = self._steps[index - 1].identity if index else None
                 if previous is not None:
                     cache.delete(entry_key(previous))
-                raise
+                raise self._rejected(index, rejected) from None
             now = self._now()
             if fetched.expires_at is not None:
                 cache.write(key, CachedEntry(fetched, now, self._chain.profile))
@@ -264,6 +264,35 @@ class Broker:
                     "the role's maximum), or a shorter --min-ttl"
                 )
             return fetched
+
+    def _rejected(self, index: int, rejected: SourceRejected) -> SourceRejected:
+        """The line for refused credentials: where they came from, what to do there."""
+        from awsrun.credentials.sts import SourceRejected  # an error path only
+
+        if not index or not rejected.detail:
+            return rejected
+        source = self._steps[index - 1]
+        root = self._chain.root
+        if source.identity is not None:
+            return SourceRejected(
+                f"STS refused the cached {source.label} ({rejected.detail}); awsrun dropped "
+                f"them: run the same awsrun command for {self._chain.profile!r} again"
+            )
+        if isinstance(root, StoredKeys):
+            return SourceRejected(
+                f"STS refused the keys stored for profile {root.profile!r} in the "
+                f"{root.backend} store ({rejected.detail}): they are wrong, deleted or "
+                f"inactive; `awsrun remove {root.profile}`, then `awsrun add {root.profile}` "
+                "with working keys"
+            )
+        if isinstance(root, StaticKeys):
+            path = self._chain.files.path_of(root.profile, "aws_access_key_id")
+            return SourceRejected(
+                f"STS refused the keys of profile {root.profile!r} in {path} "
+                f"({rejected.detail}): they are wrong, deleted or inactive; put working keys "
+                "there (awsrun --refresh cannot help keys from a file)"
+            )
+        return rejected
 
     def _fresh(
         self,
@@ -373,33 +402,46 @@ class Broker:
     def _session(
         self, signer: Credentials | None, root: StaticKeys, serial: str | None
     ) -> Credentials:
-        """GetSessionToken with the long-term keys: an MFA session (its code asked for),
-        or with no `serial` the plain session that stored keys give a command."""
+        """GetSessionToken with the long-term keys: an MFA session (its code asked for: on
+        the terminal, up to 3 codes when STS refuses one), or with no `serial` the plain
+        session that stored keys give a command. A code given or made is not asked again."""
         assert signer is not None
-        code = None
+        from awsrun.credentials.sts import WrongMfaCode  # a miss only
+
         if serial is None:
             from awsrun.config.chain import STORED_KEYS_SESSION_SECONDS
 
             duration = self._options.duration or STORED_KEYS_SESSION_SECONDS
         else:
-            from awsrun.credentials.mfa import mfa_code  # a miss only
-
-            code = mfa_code(
-                serial,
-                profile=self._chain.profile,
-                given=self._options.mfa_code,
-                process=self._chain.mfa_process,
-            )
             duration = self._options.mfa_duration
-        device = f" with {serial}" if serial else ""
-        self._reporter.info(f"STS GetSessionToken{device} for {format_duration(duration)}")
-        return self._sts().get_session_token(
-            signer,
-            serial=serial,
-            code=code,
-            duration_seconds=duration,
-            region=self.region,
-            source=f"profile {root.profile!r}",
+        typed = serial is not None and not self._options.mfa_code and not self._chain.mfa_process
+        for attempt in range(3 if typed else 1):
+            code = None if serial is None else self._code(serial)
+            device = f" with {serial}" if serial else ""
+            self._reporter.info(f"STS GetSessionToken{device} for {format_duration(duration)}")
+            try:
+                return self._sts().get_session_token(
+                    signer,
+                    serial=serial,
+                    code=code,
+                    duration_seconds=duration,
+                    region=self.region,
+                    source=f"profile {root.profile!r}",
+                )
+            except WrongMfaCode:
+                if attempt == 2 or not typed:
+                    raise
+                self._reporter.warn("that code was wrong or already used: type the next one")
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _code(self, serial: str) -> str:
+        from awsrun.credentials.mfa import mfa_code  # a miss only
+
+        return mfa_code(
+            serial,
+            profile=self._chain.profile,
+            given=self._options.mfa_code,
+            process=self._chain.mfa_process,
         )
 
     def _assume(self, position: int, hop: RoleHop, signer: Credentials) -> Credentials:

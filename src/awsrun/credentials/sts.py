@@ -78,7 +78,16 @@ _PROVIDER_METHODS = {
 
 
 class SourceRejected(StsError):
-    """STS refused the credentials that signed the call: a cached source must be dropped."""
+    """STS refused the credentials that signed the call: a cached source must be dropped.
+    `detail` is STS's own code and message, for a line that says where the keys came from."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class WrongMfaCode(StsError):
+    """STS refused the MFA code: mistyped, or one that was used already."""
 
 
 @dataclass(frozen=True)
@@ -382,7 +391,13 @@ def _sts_errors(client: Any, action: str, source: str, reporter: Reporter) -> It
         if code in _SOURCE_REJECTED:
             raise SourceRejected(
                 f"STS refused the credentials of {source} for {action} ({text}); "
-                "renew them, or run `awsrun --refresh` if they came from awsrun's cache"
+                "renew them, or run `awsrun --refresh` if they came from awsrun's cache",
+                text,
+            ) from None
+        if code == "AccessDenied" and "MultiFactorAuthentication" in text:
+            raise WrongMfaCode(
+                f"STS refused the MFA code for {action}: it was wrong, or already used (a "
+                "code works once): wait for the next code"
             ) from None
         if code == "AccessDenied":
             raise StsError(
@@ -414,4 +429,5 @@ __all__ = [
     "RoleRequest",
     "SourceRejected",
     "Sts",
+    "WrongMfaCode",
 ]

@@ -61,10 +61,7 @@ def _not_found(name: str) -> str:
         )
     words = name.split()
     if len(words) > 1 and shutil.which(words[0]):
-        return (
-            f"{name!r}: a whole command line in one word: drop the quotes around it "
-            f"(-- {name})"
-        )
+        return f"{name!r}: a whole command line in one word: drop the quotes around it (-- {name})"
     return f"{name}: command not found (check PATH)"
 
 
