@@ -13,7 +13,7 @@ environment read: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_DEFAULT_PROF
 _ENVIRONMENT = f"""\
 {_ENVIRONMENT_READ}environment set: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
   AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWSRUN_PROFILE
-environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN
+environment removed: AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_ACCOUNT_ID, keys under other names
 """
 _SERVER_OPTION = """\
   --server               serve the credentials to COMMAND on 127.0.0.1 and refresh them
@@ -50,7 +50,7 @@ usage: awsrun [OPTIONS] [PROFILE] [--] [COMMAND [ARG...]]
   roles, populate     an SSO session's accounts and roles: listed, or written as profiles
 
   awsrun prodaccess -- terraform plan
-  awsrun -- aws s3 ls              # $AWS_PROFILE, else $AWSRUN_PROFILE, else default
+  awsrun -- aws s3 ls        # $AWS_DEFAULT_PROFILE, $AWS_PROFILE, $AWSRUN_PROFILE, default
   eval "$(awsrun env prodaccess)"  # the same variables, in this shell
 
 Runs COMMAND with cached temporary credentials for a profile; with none, runs $SHELL.
@@ -202,7 +202,8 @@ unless --no-browser (BROWSER is honoured). The token goes where the AWS CLI v2 a
 SDKs read it (~/.aws/sso/cache), so they need no second sign-in. It always signs in anew,
 as `aws sso login` does. Any run that needs a sign-in does it by itself on a terminal.
 
-{_ENVIRONMENT_READ}""",
+{_ENVIRONMENT_READ}  AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC (a local Identity Center)
+""",
     "logout": """\
 usage: awsrun logout PROFILE [PROFILE...] | awsrun logout --all
 
@@ -232,7 +233,8 @@ read it; --print writes it to stdout only, for pasting.
 options:
   --service NAME         the service's console page (s3, ec2, cloudwatch...)
   --destination URL      any console URL of the profile's partition
-  --print                print the URL instead of opening a browser (BROWSER is honoured)
+  --print                print the URL instead of opening a browser (BROWSER, else the
+                         system's own, opens it otherwise)
   --url-in-argv          hand the browser the URL itself (other local users can read it)
   --duration DURATION    the console session's length, 15m to 12h (else the credentials')
   --region REGION        the console's region (else AWS_DEFAULT_REGION, the profile's)

@@ -366,3 +366,20 @@ def test_fish_completes_values_names_and_the_commands_own_words(home: Home) -> N
     )
     answers = [block.strip("\n").split("\n") for block in fish.stdout.split("#\n")[1:]]
     assert dict(zip(asked, answers, strict=True)) == asked
+
+
+@pytest.mark.skipif(
+    shutil.which("zsh") is None, reason="zsh is not installed (make test installs it where it can)"
+)
+def test_the_zsh_script_without_compinit_says_what_to_load(home: Home) -> None:
+    shown = subprocess.run(
+        ["zsh", "-f", "-c", f"source <({awsrun_executable()} completion zsh)"],
+        env=home.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert "autoload -Uz compinit && compinit" in shown.stderr
+    assert "command not found" not in shown.stderr

@@ -324,3 +324,45 @@ def test_a_profile_written_where_the_command_goes_is_pointed_back(
 
     assert failed.returncode == 127
     assert "prod is a profile, not a command: awsrun prod -- aws s3 ls" in failed.stderr
+
+
+def test_a_min_ttl_over_a_chained_roles_hour_gives_advice_that_can_work(
+    home: Home, sts: LocalSts
+) -> None:
+    result = run_awsrun(["--min-ttl", "2h", "second", "--", "true"], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "lasts 1h at most: ask for less with --min-ttl" in result.stderr
+    assert "--duration" not in result.stderr
+
+
+def test_a_profile_section_in_the_credentials_file_is_explained(home: Home) -> None:
+    home.write_credentials(
+        "[profile default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\n"
+        "aws_secret_access_key = exampleSECRET\n"
+    )
+
+    refused = run_awsrun(["prod", "--", "true"], home.env)
+
+    assert refused.returncode == 125
+    assert "has [profile default], but the credentials file writes [default]" in refused.stderr
+
+
+def test_the_console_of_a_local_sts_says_so_before_any_call(home: Home, sts: LocalSts) -> None:
+    refused = run_awsrun(["console", "--print", "prod"], home.env)
+
+    assert refused.returncode == 125
+    assert f"this profile's STS is {sts.endpoint}, not AWS's" in refused.stderr
+    assert "AWSRUN_FEDERATION_ENDPOINT" in refused.stderr
+    assert sts.assumed_roles() == []
+
+
+def test_ctrl_d_at_the_mfa_prompt_ends_the_prompts_line_first(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    prompt = at_mfa_prompt(home.env, "admin", SERIAL)
+    prompt.sendeof()
+    prompt.expect(pexpect.EOF)
+    prompt.close()
+
+    assert prompt.exitstatus == 125
+    assert "\nawsrun: no MFA code was typed" in prompt.before.replace("\r\n", "\n")

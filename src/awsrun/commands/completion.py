@@ -122,7 +122,12 @@ _awsrun() {
         compadd -- ${(f)"$(awsrun list --names 2>/dev/null)"}
     fi
 }
-compdef _awsrun awsrun
+if (( $+functions[compdef] )); then
+    compdef _awsrun awsrun
+else
+    print -u2 "awsrun completion: zsh's completion system is not loaded: run" \
+        "'autoload -Uz compinit && compinit' first (in ~/.zshrc, before this line)"
+fi
 """
 
 _FISH = """\

@@ -80,8 +80,28 @@ def run(invocation: Invocation, environ: MutableMapping[str, str], reporter: Rep
     reporter.info(choice.describe())
     enter_resolving(choice.name, environ)  # a credential_process loop stops at once
     chain = resolve_choice(choice, load_config_files(environ))
+    _refuse_an_emulators_credentials(chain.endpoint, environ)
     cache = Cache(cache_dir(environ), reporter)
     return open_console(chain, options, request, cache=cache, reporter=reporter, environ=environ)
+
+
+# The hosts of AWS's own STS endpoints, in every partition.
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def _refuse_an_emulators_credentials(endpoint: str | None, environ: Mapping[str, str]) -> None:
+    """Credentials from a local or other non-AWS STS mean nothing to AWS's sign-in
+    endpoint: say so before any call, and send them nowhere."""
+    import urllib.parse
+
+    if endpoint is None or ENDPOINT_VARIABLE in environ:
+        return
+    host = (urllib.parse.urlsplit(endpoint).hostname or "").lower()
+    if not host.endswith(_AWS_HOSTS):
+        raise ConfigError(
+            f"this profile's STS is {endpoint}, not AWS's: the AWS console would refuse its "
+            f"credentials; set {ENDPOINT_VARIABLE} to a federation endpoint that takes them"
+        )
 
 
 def open_console(

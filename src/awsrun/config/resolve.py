@@ -57,6 +57,11 @@ def _missing_profile_hint(name: str, files: ConfigFiles) -> str:
                 f"; {variable} is set but empty, which means no such file: unset it, or "
                 "name the file"
             )
+    if f"profile {name}" in files.credentials_sections:
+        return (
+            f"; {files.credentials_path} has [profile {name}], but the credentials file "
+            f"writes [{name}], without `profile`"
+        )
     if name in files.ignored_sections:
         return (
             f"; {files.config_path} has [{name}], but a profile in the config file is "
@@ -228,6 +233,11 @@ def _find_root(name: str, settings: Mapping[str, str], files: ConfigFiles, via: 
             stored.backend,
             _get(settings, "mfa_serial"),
             _get(settings, "mfa_process"),
+        )
+    if f"profile {name}" in files.credentials_sections:
+        raise ConfigError(
+            f"profile {name!r}{via} has no credentials: {files.credentials_path} has "
+            f"[profile {name}], but the credentials file writes [{name}], without `profile`"
         )
     raise ConfigError(
         f"profile {name!r}{via} has no credentials in {files.describe()}: add "

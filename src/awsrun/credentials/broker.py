@@ -125,7 +125,6 @@ class Broker:
                     f"session of the stored keys of {root.profile!r}",
                     identities[len(steps)],
                     lambda signer: self._session(signer, root, None),
-                    note="",
                     slow_because="a passphrase prompt in another terminal?",
                 )
             )
@@ -257,11 +256,18 @@ class Broker:
                 cache.write(key, CachedEntry(fetched, now, self._chain.profile))
             lasts = None if fetched.expires_at is None else fetched.expires_at - now
             if is_top and lasts is not None and lasts < margin:
+                hops = len(self._chain.hops)
+                fix = (
+                    "a role assumed from another role's session lasts 1h at most: ask for "
+                    "less with --min-ttl"
+                    if hops and self._chain.is_chained(hops - 1)
+                    else "ask for a longer session with --duration (up to the role's "
+                    "maximum), or a shorter --min-ttl"
+                )
                 self._reporter.warn(
                     f"the new credentials of {step.label} last {format_duration(lasts)}, "
                     f"less than the {format_duration(margin)} asked for with --min-ttl, so "
-                    "every run calls STS: ask for a longer session with --duration (up to "
-                    "the role's maximum), or a shorter --min-ttl"
+                    f"every run calls STS: {fix}"
                 )
             return fetched
 
@@ -345,17 +351,12 @@ class Broker:
     def _signed_in(self, root: Boto3Profile) -> None:
         """A usable IAM Identity Center token for an SSO root, signing in if need be."""
         from awsrun.credentials import sso
-        from awsrun.credentials.sso_tokens import session_of, usable_without_sign_in
+        from awsrun.credentials.sso_tokens import session_of
 
         files = self._chain.files
-        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
         options = self._options
-        if self._cache is None:
-            if not usable_without_sign_in(session, self._now()):
-                sso.sign_in(session, self._chain.profile, browser=options.browser)
-            return
         sso.ensure_signed_in(
-            session,
+            session_of(root.profile, files.profiles[root.profile], files.sso_sessions),
             self._chain.profile,
             cache=self._cache,
             lock_timeout=options.lock_timeout,

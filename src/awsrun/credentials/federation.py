@@ -246,8 +246,15 @@ def _get(url: str, where: str, session_seconds: int | None, reporter: Reporter) 
                 f"({type(error).__name__}); check {ENDPOINT_VARIABLE} if you set it"
             ) from None
         except (urllib.error.URLError, OSError) as error:
+            import socket
+
             reason = getattr(error, "reason", error)
-            failure = type(reason).__name__ if isinstance(reason, BaseException) else str(reason)
+            if isinstance(reason, socket.gaierror):
+                failure = "cannot resolve the host name"
+            elif isinstance(reason, BaseException):
+                failure = type(reason).__name__
+            else:
+                failure = str(reason)
     raise StsError(
         f"cannot reach the AWS federation endpoint at {where} ({failure}, {MAX_ATTEMPTS} "
         f"tries); check the network, or {ENDPOINT_VARIABLE} if you set it"

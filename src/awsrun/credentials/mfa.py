@@ -84,7 +84,8 @@ def _ask(tty: int, reader: TextIO, serial: str, profile: str) -> str:
             os.write(tty, b"That is not 6 digits; try again.\n")
         os.write(tty, f"MFA code for {serial} ({profile}): ".encode())
         answer = reader.readline()
-        if not answer:
+        if not answer:  # Ctrl-D: the line is the prompt's still
+            os.write(tty, b"\n")
             raise MfaError(f"no MFA code was typed for {serial}")
         code = _normalized(answer)
         if _well_formed(code):

@@ -214,8 +214,12 @@ def ensure_signed_in(
     now: Callable[[], float] = time.time,
 ) -> None:
     """A usable token for `session`: the stored one, else one sign-in for all the runs
-    that need it at once (the others wait under the session's lock and take its token)."""
+    that need it at once (the others wait under the session's lock and take its token).
+    Without a usable cache folder there is no lock: this run signs in on its own."""
     if usable_without_sign_in(session, now()):
+        return
+    if cache is None:
+        sign_in(session, profile, browser=browser, now=now)
         return
     key = hashlib.sha256(f"sso-session:{session.cache_path}".encode()).hexdigest()
 
