@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test lint bench interop regions clean
+.PHONY: demo try test lint bench interop regions clean
 
 $(STAMP): pyproject.toml
 	@echo "make: installing awsrun and its test tools into .venv (once; a minute or two)"
@@ -21,6 +21,10 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[demo]'
 	touch $(DEMO_STAMP)
+
+# A local STS and the lines to paste into another shell, to try awsrun by hand; Ctrl-C ends it.
+try: $(DEMO_STAMP)
+	@$(BIN)/python tools/localsts.py
 
 demo: $(DEMO_STAMP)
 	@# byte-compiled as `pip install` leaves it, even where PYTHONDONTWRITEBYTECODE is set

@@ -147,4 +147,45 @@ def isolated_environment(home: str, endpoint: str) -> dict[str, str]:
     return environment
 
 
-__all__ = ["LocalSts", "isolated_environment", "local_sts", "write_demo_profiles"]
+# What a shell needs to try awsrun against the local STS: the config, the endpoint, a cache
+# of its own, and awsrun itself on PATH. The user's HOME and ~/.aws are left alone.
+_TRY_VARIABLES = (
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
+    "AWS_EC2_METADATA_DISABLED", "AWSRUN_CACHE_DIR",
+)  # fmt: skip
+
+
+def try_lines(home: str, endpoint: str) -> list[str]:
+    """The `export` lines that point a shell at the local STS and the throw-away config."""
+    import shlex
+
+    environment = isolated_environment(home, endpoint)
+    environment["AWSRUN_CACHE_DIR"] = os.path.join(home, ".cache", "awsrun")
+    lines = [f"export {name}={shlex.quote(environment[name])}" for name in _TRY_VARIABLES]
+    scripts = os.path.dirname(sys.executable)
+    return [*lines, f'export PATH={shlex.quote(scripts)}:"$PATH"']
+
+
+def main() -> int:
+    """`make try`: a local STS and a throw-away config with a role profile, until Ctrl-C."""
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryDirectory(prefix="awsrun-try-") as home, local_sts() as sts:
+        write_demo_profiles(home)
+        print("# A local STS (moto) is running. Paste these lines into another shell:")
+        print("\n".join(try_lines(home, sts.endpoint)))
+        print("# then:  awsrun -v prodaccess -- true   (twice: through STS, then from the cache)")
+        print("# Ctrl-C here stops the local STS and removes the throw-away config.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+__all__ = ["LocalSts", "isolated_environment", "local_sts", "try_lines", "write_demo_profiles"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,10 @@ shell awsrun starts, and errors that name the fix."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -366,3 +369,38 @@ def test_ctrl_d_at_the_mfa_prompt_ends_the_prompts_line_first(home: Home, sts: L
 
     assert prompt.exitstatus == 125
     assert "\nawsrun: no MFA code was typed" in prompt.before.replace("\r\n", "\n")
+
+
+def test_make_try_prints_lines_after_which_a_role_run_works(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    tools = Path(__file__).resolve().parents[2] / "tools"
+    server = subprocess.Popen(
+        [sys.executable, str(tools / "localsts.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("# then"):
+            lines.append(server.stdout.readline())
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+        for line in lines:
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                env[name] = shlex.split(value)[0].replace("$PATH", os.environ["PATH"])
+        first = run_awsrun(["-v", "prodaccess", "--", "true"], env)
+        second = run_awsrun(["-v", "prodaccess", "--", "true"], env)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+
+    assert first.returncode == 0, first.stderr
+    assert "STS AssumeRole" in first.stderr
+    assert "from the cache" in second.stderr
+    assert server.returncode == 0

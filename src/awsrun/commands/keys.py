@@ -302,9 +302,14 @@ def run_rotate(invocation: Invocation, environ: Mapping[str, str], reporter: Rep
     profile = _one_profile(invocation, "rotate")
     files = load_config_files(environ)
     entry = files.stored_keys().get(profile)
-    in_file = None if entry is not None else _keys_in_a_file(profile, files)
+    # The key is where rotate will put the new one: in the store, or in a config file.
     store = None if entry is None else open_keystore(environ, entry.backend)
-    old = in_file.keys if in_file is not None else store.load(profile)  # type: ignore[union-attr]
+    in_file: _KeysInAFile | None = None
+    if store is not None:
+        old, where = store.load(profile), f"the {store.name} store"
+    else:
+        in_file = _keys_in_a_file(profile, files)
+        old, where = in_file.keys, in_file.path
     old_keys = Credentials(old.access_key_id, old.secret_access_key)
     stale = _cached_entries_of(profile, files)  # made with the old key: gone at the end
     region, _ = choose_region(files, profile, invocation.values.get("region"))
@@ -348,7 +353,6 @@ def run_rotate(invocation: Invocation, environ: Mapping[str, str], reporter: Rep
             f"the old key {old.access_key_id} could not be deleted ({error}): delete it in "
             f"IAM; awsrun now holds key {new.access_key_id} for {profile!r}"
         ) from None
-    where = in_file.path if in_file is not None else f"the {entry.backend} store"  # type: ignore[union-attr]
     sys.stdout.write(
         f"rotated the key of {profile!r} (IAM user {user}) in {where}: "
         f"{old.access_key_id} deleted, awsrun now holds {new.access_key_id}\n"
