@@ -1,9 +1,12 @@
-"""`awsrun add` and `awsrun remove`: long-term keys into awsrun's keystore and out of it.
+"""`awsrun add`, `remove` and `rotate`: long-term keys into awsrun's keystore, out of it,
+and renewed through IAM.
 
-`add` takes the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with --env, else asks
-on the terminal (the secret not echoed); it checks them with GetCallerIdentity unless
---no-check, stores them, reads them back, and only then records the profile in the
-index. `remove` deletes them and every cached credential made with them.
+`add` takes the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with --env, from the
+profile's lines in a config file with --move, else asks on the terminal (the secret not
+echoed); it checks them with GetCallerIdentity unless --no-check, stores them, reads them
+back, and only then records the profile in the index (and removes the moved lines).
+`remove` deletes them and every cached credential made with them. `rotate` replaces a
+key, stored or in a file, so that awsrun holds one working key at every step.
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ def run_remove(invocation: Invocation, environ: Mapping[str, str], reporter: Rep
     if entry is None:
         raise ConfigError(f"no keys are stored for profile {profile!r} (see awsrun list)")
     # The cached credentials first: their keys are found through the index entry.
-    removed = _forget_cached(profile, files, Cache(cache_dir(environ), reporter))
+    cache = Cache(cache_dir(environ), reporter)
+    removed = sum(cache.delete(key) for key in _cached_entries_of(profile, files))
     open_keystore(environ, entry.backend).delete(profile)
     record(environ, profile, None)
     sys.stdout.write(
@@ -265,30 +269,6 @@ def _whose(
     return sts.caller_identity(signer, region=region, source=f"the keys for {profile!r}")
 
 
-def _forget_cached(profile: str, files: ConfigFiles, cache: Cache) -> int:
-    """Delete every cached entry made with `profile`'s stored keys: its own session, and
-    the roles of every profile whose chain starts at them."""
-    from awsrun.config.chain import StoredKeys
-    from awsrun.config.resolve import resolve_chain
-    from awsrun.credentials.cache import entry_key
-
-    removed = 0
-    for name in sorted({profile, *files.profiles}):
-        try:
-            chain = resolve_chain(name, files)
-        except ConfigError:
-            continue
-        if not isinstance(chain.root, StoredKeys) or chain.root.profile != profile:
-            continue
-        for identity in chain.identities():
-            if identity is not None and cache.delete(entry_key(identity)):
-                removed += 1
-    return removed
-
-
-__all__ = ["run_add", "run_remove"]
-
-
 def run_rotate(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
     """A new access key for the profile's IAM user, stored where the old one was, then the
     old key deleted. At every step awsrun holds one working key and says which."""
@@ -456,3 +436,6 @@ def _cached_entries_of(profile: str, files: ConfigFiles) -> list[str]:
         if isinstance(root, StaticKeys) and root.profile == profile:
             found += [entry_key(i) for i in chain.identities() if i is not None]
     return found
+
+
+__all__ = ["run_add", "run_remove", "run_rotate"]
