@@ -109,6 +109,11 @@ def test_lock_wait_is_bounded_names_the_lock_and_says_who_holds_it(
     assert waiter.returncode == 125
     assert ".lock" in waiter.stderr
     assert "AWSRUN_LOCK_TIMEOUT" in waiter.stderr
+    # The last line names the holder again, and what it is likely doing; no `fuser` hunt.
+    last = waiter.stderr.splitlines()[-1]
+    assert f"another awsrun (pid {holder.pid})" in last
+    assert "an MFA prompt in another terminal?" in last
+    assert "fuser" not in last
     # Said once, a second into the wait: who holds the lock, and the likely reason.
     assert f"waiting for another awsrun (pid {holder.pid}) fetching" in waiter.stderr
     assert "an MFA prompt in another terminal?" in waiter.stderr

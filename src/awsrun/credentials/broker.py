@@ -24,7 +24,6 @@ from awsrun.config.endpoints import choose_region
 from awsrun.credentials.cache import Cache, CachedEntry, entry_key
 from awsrun.credentials.keys import Credentials
 from awsrun.durations import format_duration, format_durations
-from awsrun.errors import ConfigError
 from awsrun.report import Reporter
 
 # Importing `typing` costs a cache hit more than this whole module, and `collections.abc`
@@ -141,12 +140,14 @@ class Broker:
     def _root_step(self, identity: Identity | None) -> _Step:
         root = self._chain.root
         if isinstance(root, StoredKeys):
-            return _Step(
-                f"stored keys of {root.profile!r}",
-                None,
-                lambda _: self._stored_keys(root),
-                note=f"long-term keys from the {root.backend} store, for STS only",
-            )
+
+            def from_the_store(_: Credentials | None) -> Credentials:
+                from awsrun.credentials.roots import stored_keys  # a fetch only
+
+                return stored_keys(root, self._environ)
+
+            note = f"long-term keys from the {root.backend} store, for STS only"
+            return _Step(f"stored keys of {root.profile!r}", None, from_the_store, note=note)
         if isinstance(root, StaticKeys):
             keys = Credentials(root.access_key_id, root.secret_access_key, root.session_token)
             kind = (
@@ -156,7 +157,9 @@ class Broker:
 
             def from_the_file(_: Credentials | None) -> Credentials:
                 # Only when something is fetched: a hit never reads the stored-keys index.
-                self._refuse_keys_in_two_places(root)
+                from awsrun.credentials.roots import refuse_keys_in_two_places
+
+                refuse_keys_in_two_places(root, self._chain.files)
                 return keys
 
             return _Step(f"keys of {root.profile!r}", None, from_the_file, note=note)
@@ -177,12 +180,14 @@ class Broker:
                 slow_because="a sign-in in another terminal?",
             )
         if root.source == "Environment":
-            return _Step(
-                "keys in the environment",
-                None,
-                lambda _: self._environment_keys(root),
-                note="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, used as they are",
-            )
+
+            def from_the_environment(_: Credentials | None) -> Credentials:
+                from awsrun.credentials.roots import environment_keys  # a fetch only
+
+                return environment_keys(root, self._environ)
+
+            note = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, used as they are"
+            return _Step("keys in the environment", None, from_the_environment, note=note)
         return _Step(
             f"credential_source {root.source}",
             None,
@@ -236,7 +241,8 @@ class Broker:
                 f"{format_duration(self._options.lock_timeout)}: {step.slow_because}"
             )
 
-        with cache.lock(key, self._options.lock_timeout, stored_by_holder, waiting) as held:
+        timeout, why = self._options.lock_timeout, step.slow_because
+        with cache.lock(key, timeout, stored_by_holder, waiting, why) as held:
             # Whoever held the lock before us may have just stored what we need.
             if not held or stored_by_holder():
                 assert stored is not None
@@ -364,41 +370,6 @@ class Broker:
             reporter=self._reporter,
             now=self._now,
         )
-
-    def _stored_keys(self, root: StoredKeys) -> Credentials:
-        from awsrun.credentials.keystore import open_keystore
-
-        keys = open_keystore(self._environ, root.backend).load(root.profile)
-        if keys.access_key_id != root.access_key_id:
-            raise ConfigError(
-                f"the {root.backend} store holds key {keys.access_key_id} for profile "
-                f"{root.profile!r}, its index {root.access_key_id}: run `awsrun add "
-                f"{root.profile}` again"
-            )
-        return Credentials(keys.access_key_id, keys.secret_access_key)
-
-    def _refuse_keys_in_two_places(self, root: StaticKeys) -> None:
-        """Keys in a file and in the keystore for one profile (`aws configure` wrote them
-        again after `awsrun add`): which one is meant is not for awsrun to guess."""
-        stored = self._chain.files.stored_keys().get(root.profile)
-        if stored is not None:
-            raise ConfigError(
-                f"profile {root.profile!r} has keys in {self._chain.files.describe()} and in "
-                f"awsrun's {stored.backend} store: remove one (the file's lines, or "
-                f"`awsrun remove {root.profile}`)"
-            )
-
-    def _environment_keys(self, root: CredentialSource) -> Credentials:
-        access_key_id = self._environ.get("AWS_ACCESS_KEY_ID")
-        secret = self._environ.get("AWS_SECRET_ACCESS_KEY")
-        if not access_key_id or not secret:
-            raise ConfigError(
-                f"profile {root.profile!r} has credential_source = Environment, but "
-                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
-            )
-        # botocore takes the older AWS_SECURITY_TOKEN first.
-        token = self._environ.get("AWS_SECURITY_TOKEN") or self._environ.get("AWS_SESSION_TOKEN")
-        return Credentials(access_key_id, secret, token or None)
 
     def _session(
         self, signer: Credentials | None, root: StaticKeys, serial: str | None

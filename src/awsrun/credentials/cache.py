@@ -242,13 +242,14 @@ class Cache:
         timeout: float,
         stop_waiting: Callable[[], bool],
         waiting: Callable[[int | None], None] | None = None,
+        why: str = "an MFA prompt in another terminal?",
     ) -> AbstractContextManager[bool]:
         """Hold the entry's lock (see awsrun.credentials.locks); yields False when
         `stop_waiting()` ended the wait. Without a usable cache folder, there is nothing to
         lock: yields True."""
         from contextlib import contextmanager  # a miss only: contextlib loads collections
 
-        return contextmanager(self._held)(key, timeout, stop_waiting, waiting)
+        return contextmanager(self._held)(key, timeout, stop_waiting, waiting, why)
 
     def _held(
         self,
@@ -256,6 +257,7 @@ class Cache:
         timeout: float,
         stop_waiting: Callable[[], bool],
         waiting: Callable[[int | None], None] | None,
+        why: str,
     ) -> Iterator[bool]:
         if not self._directory_ok(create=True):
             yield True
@@ -264,7 +266,7 @@ class Cache:
 
         lock_path = os.path.join(self.directory, f"{key}.lock")
         try:
-            with locks.hold(lock_path, timeout, stop_waiting, waiting) as held:
+            with locks.hold(lock_path, timeout, stop_waiting, waiting, why) as held:
                 yield held
         except OSError as error:
             if error.filename != lock_path:

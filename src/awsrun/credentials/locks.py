@@ -74,12 +74,14 @@ def hold(
     timeout: float,
     stop_waiting: Callable[[], bool],
     waiting: Callable[[int | None], None] | None = None,
+    why: str = "an MFA prompt in another terminal?",
 ) -> Iterator[bool]:
     """Yield True while holding the lock at `path`, or False as soon as `stop_waiting()`
     says the wait is over (the holder stored what this process needs). `waiting` is called
     once, with the holder's pid if known, when the wait has lasted NOTICE_AFTER_SECONDS.
 
-    Raises LockTimeout after `timeout` seconds, naming the lock file."""
+    Raises LockTimeout after `timeout` seconds, naming the holder, the lock file and `why`
+    the holder may take long."""
     attempt = _flock_attempt if os.name == "posix" else _filelock_attempt
     started = time.monotonic()
     deadline = started + timeout
@@ -99,9 +101,11 @@ def hold(
             waiting(holder_pid(path))
             waiting = None
         if now >= deadline:
+            pid = holder_pid(path)
+            holder = f"another awsrun (pid {pid})" if pid else "another awsrun"
             raise LockTimeout(
-                f"waited {timeout:g}s for {path}, held by another awsrun (is it waiting for "
-                "an MFA code?); find it with `fuser -v` on that file, or set "
+                f"waited {timeout:g}s for {holder}, which holds {path} while it fetches the "
+                f"same credentials ({why}): finish or end that run, or set "
                 "AWSRUN_LOCK_TIMEOUT to wait longer"
             )
         time.sleep(POLL_SECONDS)

@@ -230,7 +230,8 @@ def ensure_signed_in(
         holder = "another awsrun" + (f" (pid {pid})" if pid else "")
         reporter.warn(f"waiting for a sign-in to {session.label} in progress in {holder}")
 
-    with cache.lock(key, lock_timeout, signed_in_by_holder, waiting) as held:
+    why = "a sign-in in another terminal?"
+    with cache.lock(key, lock_timeout, signed_in_by_holder, waiting, why) as held:
         if not held or signed_in_by_holder():
             return
         sign_in(session, profile, browser=browser, now=now)
