@@ -16,13 +16,19 @@ import contextlib
 import json
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from awsrun.config.keyindex import StoredEntry, index_path, read_index, render_index
 from awsrun.errors import ConfigError
 from awsrun.folders import data_dir
 from awsrun.privatefiles import make_private_folders, write_private
 
+TYPE_CHECKING = False  # annotations only
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+Result = TypeVar("Result")
 KEYRING_VARIABLE = "AWSRUN_KEYRING"
 BACKENDS = ("auto", "secret-service", "keychain", "windows", "pass", "file")
 # The keyring library's backend for each store awsrun names.
@@ -214,19 +220,21 @@ class KeyringKeystore(Keystore):
     """The platform's store through the `keyring` library: service `awsrun`, one item per
     profile holding a small JSON document."""
 
-    def __init__(self, name: str, backend: object) -> None:
+    def __init__(self, name: str, backend: KeyringBackend) -> None:
         self.name = name
         self._backend = backend
 
     def store(self, profile: str, keys: StoredKeyPair) -> None:
-        document = {
-            "aws_access_key_id": keys.access_key_id,
-            "aws_secret_access_key": keys.secret_access_key,
-        }
-        self._call(lambda: self._backend.set_password(_SERVICE, profile, json.dumps(document)))  # type: ignore[attr-defined]
+        document = json.dumps(
+            {
+                "aws_access_key_id": keys.access_key_id,
+                "aws_secret_access_key": keys.secret_access_key,
+            }
+        )
+        self._call(lambda: self._backend.set_password(_SERVICE, profile, document))
 
     def load(self, profile: str) -> StoredKeyPair:
-        text = self._call(lambda: self._backend.get_password(_SERVICE, profile))  # type: ignore[attr-defined]
+        text = self._call(lambda: self._backend.get_password(_SERVICE, profile))
         if not text:
             raise ConfigError(
                 f"the {self.name} store holds no keys for profile {profile!r}: "
@@ -239,13 +247,13 @@ class KeyringKeystore(Keystore):
         from keyring.errors import PasswordDeleteError
 
         with contextlib.suppress(PasswordDeleteError):  # not there: nothing to delete
-            self._call(lambda: self._backend.delete_password(_SERVICE, profile))  # type: ignore[attr-defined]
+            self._call(lambda: self._backend.delete_password(_SERVICE, profile))
 
-    def _call(self, work: object) -> str | None:
+    def _call(self, work: Callable[[], Result]) -> Result:
         from keyring.errors import KeyringError, PasswordDeleteError
 
         try:
-            return work()  # type: ignore[operator, no-any-return]
+            return work()
         except PasswordDeleteError:
             raise
         except KeyringError as error:
