@@ -175,3 +175,16 @@ def test_a_refused_token_is_one_line_and_writes_nothing(
     assert "awsrun login" in refused.stderr
     assert home.config.read_bytes() == before
     assert os.path.exists(token)
+
+
+def test_with_no_token_and_no_terminal_it_names_the_login_to_run(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    for token in (home.path / ".aws" / "sso" / "cache").glob("*.json"):
+        token.unlink()
+
+    refused = run_awsrun(["roles", "--sso-session", "corp"], home.env)
+
+    assert refused.returncode == 125
+    assert "run 'awsrun login --sso-session corp' in a terminal" in refused.stderr
+    assert idc.listing_calls == 0

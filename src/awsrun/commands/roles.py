@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 
 def run_roles(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
-    files, session = _session(invocation, environ, "roles")
-    roles, _ = _listed(session, invocation, environ, reporter)
+    files, session, login_words = _session(invocation, environ, "roles")
+    roles, _ = _listed(session, login_words, invocation, environ, reporter)
     existing = _existing_profiles(files, session)
     if "json" in invocation.flags:
         rows = [
@@ -69,7 +69,7 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
     from awsrun.privatefiles import write_private
 
     started = time.monotonic()
-    files, session = _session(invocation, environ, "populate")
+    files, session, login_words = _session(invocation, environ, "populate")
     if session.name is None:
         raise UsageError("awsrun populate takes --sso-session NAME (an [sso-session] section)")
     template = invocation.values.get("template", DEFAULT_TEMPLATE)
@@ -81,7 +81,7 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
             "{role_name} and {sso_session} only"
         ) from None
     region = invocation.values.get("region") or session.region
-    roles, accounts = _listed(session, invocation, environ, reporter)
+    roles, accounts = _listed(session, login_words, invocation, environ, reporter)
     names = profile_names(
         ((role.account_id, role.account_name, role.role_name) for role in roles),
         template,
@@ -129,7 +129,8 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
 
 def _session(
     invocation: Invocation, environ: Mapping[str, str], word: str
-) -> tuple[ConfigFiles, SsoSession]:
+) -> tuple[ConfigFiles, SsoSession, str]:
+    """The session the command line names, and the words `awsrun login` would take for it."""
     from awsrun.commands.invocation import profile_choice
     from awsrun.config.files import load_config_files
     from awsrun.config.resolve import resolve_choice
@@ -140,12 +141,17 @@ def _session(
         raise UsageError(f"awsrun {word} takes --sso-session NAME, or one profile of the session")
     files = load_config_files(environ)
     if name:
-        return files, session_named(name, files)
-    return files, session_of_chain(resolve_choice(profile_choice(invocation, environ), files))
+        return files, session_named(name, files), f"--sso-session {name}"
+    choice = profile_choice(invocation, environ)
+    return files, session_of_chain(resolve_choice(choice, files)), choice.name
 
 
 def _listed(
-    session: SsoSession, invocation: Invocation, environ: Mapping[str, str], reporter: Reporter
+    session: SsoSession,
+    login_words: str,
+    invocation: Invocation,
+    environ: Mapping[str, str],
+    reporter: Reporter,
 ) -> tuple[list[AccountRole], int]:
     """The session's accounts and roles, after a sign-in if one is needed."""
     from awsrun.credentials import sso
@@ -162,7 +168,7 @@ def _listed(
         # Listing needs the access token itself: an expired one is signed in anew.
         sso.ensure_signed_in(
             session,
-            session.name or session.start_url,
+            login_words,
             cache=Cache(cache_dir(environ), reporter),
             lock_timeout=lock_timeout_from(environ),
             browser=browser,
@@ -171,7 +177,7 @@ def _listed(
         token = read_token(session)
         left = seconds_left(token, time.time())
         if token is None or left is None or left < 60:
-            sso.sign_in(session, session.name or session.start_url, browser=browser)
+            sso.sign_in(session, login_words, browser=browser)
             token = read_token(session)
     assert token is not None
     progress = terminal_progress(f"listing the accounts of {session.label}")
