@@ -66,7 +66,7 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
     import os
 
     from awsrun.config.generated import DEFAULT_TEMPLATE, Wanted, populate, profile_names
-    from awsrun.privatefiles import write_private
+    from awsrun.privatefiles import make_private_folders, write_private
 
     started = time.monotonic()
     files, session, login_words = _session(invocation, environ, "populate")
@@ -106,6 +106,7 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
     if new_text != text and not dry_run:
         mode = os.stat(path).st_mode & 0o7777 if text else 0o600
         try:
+            make_private_folders(os.path.dirname(path))  # a first config file: ~/.aws too
             write_private(path, new_text.encode("utf-8"), mode=mode)
         except OSError as error:
             raise ConfigError(f"cannot write {files.config_path}: {error.strerror}") from None
