@@ -259,3 +259,26 @@ def test_console_usage_errors(
     assert result.returncode == 125
     assert message in result.stderr
     assert (fed.sessions, sts.assumed_roles()) == ([], [])  # refused before any call
+
+
+def test_an_opened_console_says_so_without_v(
+    home: Home, sts: LocalSts, fed: FakeFederation, browser_log: Path
+) -> None:
+    result = run_awsrun(["console", "prod"], home.env)
+
+    assert result.returncode == 0, result.stderr
+    assert "awsrun: opened your browser: console session as profile 'prod' until" in (result.stderr)
+    assert_no_sign_in_secret(result.stderr, fed)
+
+
+def test_a_browser_that_cannot_run_is_one_line_before_any_call(
+    home: Home, sts: LocalSts, fed: FakeFederation
+) -> None:
+    home.env["BROWSER"] = "/no/such/browser %s"
+
+    result = run_awsrun(["console", "prod"], home.env)
+
+    assert result.returncode == 125
+    assert "BROWSER='/no/such/browser %s' names no program that can be run" in result.stderr
+    assert own_lines(result.stderr).count("\n") == 1
+    assert (sts.assumed_roles(), fed.sessions) == ([], [])

@@ -564,3 +564,19 @@ def test_a_fifo_at_the_token_path_does_not_hang_list(
 
     assert result.returncode == 0, result.stderr
     assert re.search(r"\ncorp +not signed in", result.stdout), result.stdout
+
+
+def test_a_browser_that_cannot_run_is_said_and_the_code_still_works(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    home.env["BROWSER"] = "/no/such/browser %s"
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect("names no program that can be run: open the URL below yourself")
+    session.expect(r"open (\S+/verify) and enter the code ABCD-0001")
+    # The user opens the URL in a browser of their own and approves.
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    assert token_file(home, "corp").exists()

@@ -11,7 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from awsrun.commands.invocation import Invocation, credential_options, profile_choice
 from awsrun.config.chain import Boto3Profile, Chain
 from awsrun.credentials.broker import Broker
-from awsrun.credentials.browser import browser_opener
+from awsrun.credentials.browser import browser_opener, browser_problem
 from awsrun.credentials.cache import Cache
 from awsrun.credentials.federation import (
     ENDPOINT_VARIABLE,
@@ -116,6 +116,12 @@ def open_console(
     _refuse_mfa_session(chain)
     # Before any STS call or MFA prompt: nowhere to open the URL is known at once.
     opener = None if request.print_only else browser_opener()
+    problem = None if request.print_only else browser_problem()
+    if problem is not None:
+        raise AwsrunError(
+            f"{problem}: fix it, or run 'awsrun console --print {chain.profile}' and open "
+            "the URL it prints"
+        )
     if not request.print_only and opener is None:
         raise AwsrunError(
             "no browser to open the console in (no DISPLAY, WAYLAND_DISPLAY or BROWSER): "
@@ -142,8 +148,9 @@ def open_console(
     url = sign_in_url(
         endpoint, credentials, destination, session_seconds=session_seconds, reporter=reporter
     )
-    reporter.info(_lasts(chain.profile, credentials, session_seconds, federated=federated))
+    lasts = _lasts(chain.profile, credentials, session_seconds, federated=federated)
     if request.print_only:
+        reporter.info(lasts)
         sys.stdout.write(url + "\n")
         return 0
     assert opener is not None
@@ -157,6 +164,7 @@ def open_console(
             "the browser did not start (check BROWSER): run "
             f"'awsrun console --print {chain.profile}' and open the URL it prints"
         )
+    reporter.warn(f"opened your browser: {lasts}")
     return 0
 
 

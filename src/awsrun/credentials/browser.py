@@ -7,6 +7,25 @@ import sys
 from collections.abc import Callable
 
 
+def browser_problem() -> str | None:
+    """Why BROWSER cannot open anything, or None: webbrowser would otherwise quietly fall
+    back to whatever it finds (a text browser drawing in this terminal, say)."""
+    import shlex
+    import shutil
+
+    setting = os.environ.get("BROWSER")
+    if not setting:
+        return None
+    for entry in setting.split(os.pathsep):
+        try:
+            words = shlex.split(entry)
+        except ValueError:
+            continue
+        if words and (shutil.which(words[0]) or os.access(words[0], os.X_OK)):
+            return None
+    return f"BROWSER={setting!r} names no program that can be run"
+
+
 def browser_opener() -> Callable[[str], bool] | None:
     """webbrowser.open (which honours BROWSER), or None where no browser can be shown.
 
@@ -26,4 +45,4 @@ def browser_opener() -> Callable[[str], bool] | None:
     return open_url
 
 
-__all__ = ["browser_opener"]
+__all__ = ["browser_opener", "browser_problem"]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from awsrun.credentials.browser import browser_opener
+from awsrun.credentials.browser import browser_opener, browser_problem
 from awsrun.credentials.keys import iso_utc
 from awsrun.credentials.sso_tokens import (
     SsoSession,
@@ -263,12 +264,24 @@ def sign_in(
         flow = DeviceSignIn(
             session,
             show=show,
-            open_url=browser_opener() if browser else None,
+            open_url=_opener(browser),
             now=now,
         )
         return flow.run()
     finally:
         os.close(tty)
+
+
+def _opener(browser: bool) -> Callable[[str], bool] | None:
+    """The browser to open, or None: the URL and code are on the terminal either way, and
+    a BROWSER that cannot run is said rather than replaced by whatever webbrowser finds."""
+    if not browser:
+        return None
+    problem = browser_problem()
+    if problem is not None:
+        sys.stderr.write(f"awsrun: {problem}: open the URL below yourself\n")
+        return None
+    return browser_opener()
 
 
 def login(session: SsoSession, login_words: str, *, browser: bool) -> str:
