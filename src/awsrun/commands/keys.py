@@ -253,19 +253,12 @@ def _keys_given(invocation: Invocation, environ: Mapping[str, str], profile: str
 def _whose(
     keys: StoredKeyPair, profile: str, files: ConfigFiles, reporter: Reporter
 ) -> tuple[str, str]:
-    from awsrun.config.endpoints import choose_region, sts_endpoint
+    from awsrun.config.endpoints import choose_region
     from awsrun.credentials.keys import Credentials
-    from awsrun.credentials.sts import Sts
 
     region, _ = choose_region(files, profile)
-    endpoint = sts_endpoint(files, profile)
-    sts = Sts(
-        profile,
-        endpoint_configured=endpoint is not None,
-        reporter=reporter,
-        in_files=profile in files.profiles,
-    )
     signer = Credentials(keys.access_key_id, keys.secret_access_key)
+    sts = _sts_for(profile, files, reporter)
     return sts.caller_identity(signer, region=region, source=f"the keys for {profile!r}")
 
 

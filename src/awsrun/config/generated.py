@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from awsrun.config.writer import section_header
+
 TYPE_CHECKING = False  # annotations only
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -130,11 +132,11 @@ def _blocks(text: str) -> list[tuple[str | None, str]]:
     blocks: list[tuple[str | None, str]] = [(None, "")]
     for line in text.split("\n"):
         piece = line + "\n"
-        value = line.strip()
-        if line[:1] == "[" and (end := value.rfind("]")) >= 2:
-            header = value[1:end].split()
+        section = section_header(line)
+        if section is not None:
+            header = section.split()
             name = header[1] if len(header) == 2 and header[0] == "profile" else None
-            blocks.append((name if name is not None else f"\0{value}", piece))
+            blocks.append((name if name is not None else f"\0{section}", piece))
         else:
             name, body = blocks[-1]
             blocks[-1] = (name, body + piece)

@@ -18,7 +18,7 @@ from awsrun.folders import data_dir
 
 TYPE_CHECKING = False  # annotations only
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
 
 INDEX_NAME = "stored-keys.ini"
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+=,/")
@@ -72,13 +72,16 @@ def read_index(environ: Mapping[str, str]) -> dict[str, StoredEntry]:
 def render_index(entries: Mapping[str, StoredEntry]) -> str:
     """The index file's text for `entries`."""
     return "".join(
-        f"[{_escaped(name)}]\nbackend = {entry.backend}\naccess_key_id = {entry.access_key_id}\n\n"
+        f"[{escaped_name(name)}]\nbackend = {entry.backend}\n"
+        f"access_key_id = {entry.access_key_id}\n\n"
         for name, entry in sorted(entries.items())
     )
 
 
-def _escaped(name: str) -> str:
-    return "".join(char if char in _PLAIN else f"%{ord(char):06X}" for char in name)
+def escaped_name(name: str, plain: Collection[str] = _PLAIN) -> str:
+    """`name` with every character outside `plain` as `%` and six hex digits: a fixed width,
+    so that no two names share an escaped form."""
+    return "".join(char if char in plain else f"%{ord(char):06X}" for char in name)
 
 
 def _unescaped(section: str) -> str:
@@ -86,4 +89,11 @@ def _unescaped(section: str) -> str:
     return parts[0] + "".join(chr(int(part[:6], 16)) + part[6:] for part in parts[1:])
 
 
-__all__ = ["INDEX_NAME", "StoredEntry", "index_path", "read_index", "render_index"]
+__all__ = [
+    "INDEX_NAME",
+    "StoredEntry",
+    "escaped_name",
+    "index_path",
+    "read_index",
+    "render_index",
+]

@@ -48,7 +48,8 @@ def without_settings(
         if value[0] == "[" and (end := value.rfind("]")) >= 2:
             in_target = is_target(value[1:end])
         elif in_target:
-            key = value.split("=", 1)[0].split(":", 1)[0].strip().lower()
+            at = _delimiter(value)
+            key = (value[:at] if at >= 0 else value).strip().lower()
             if key in names:
                 removed += 1
                 dropping = True
@@ -68,11 +69,11 @@ def with_values(
     in_target = False
     for line in _lines(text):
         value = line.strip()
-        if value and value[0] == "[" and (end := value.rfind("]")) >= 2 and line[0] == "[":
-            in_target = is_target(value[1:end])
+        section = section_header(line)
+        if section is not None:
+            in_target = is_target(section)
         elif in_target and value and value[0] not in "#;" and line[0] not in " \t":
-            equals, colon = line.find("="), line.find(":")
-            at = min(i for i in (equals, colon) if i >= 0) if max(equals, colon) >= 0 else -1
+            at = _delimiter(line)
             key = line[:at].strip().lower() if at >= 0 else ""
             if key in values:
                 body = line.rstrip("\r\n")
@@ -84,6 +85,20 @@ def with_values(
     return "".join(out), changed
 
 
+def section_header(line: str) -> str | None:
+    """The name of the section a line opens from its first column (`[name]`), or None."""
+    value = line.strip()
+    if line[:1] == "[" and (end := value.rfind("]")) >= 2:
+        return value[1:end]
+    return None
+
+
+def _delimiter(text: str) -> int:
+    """Where a `key = value` or `key: value` line splits: the first `=` or `:`, or -1."""
+    found = [at for at in (text.find("="), text.find(":")) if at >= 0]
+    return min(found, default=-1)
+
+
 def _lines(text: str) -> list[str]:
     """The lines of `text`, each with its own ending (`\\n`, `\\r\\n`, or none at the end);
     only `\\n` ends a line, as when the file is read."""
@@ -92,4 +107,4 @@ def _lines(text: str) -> list[str]:
     return [*ended, lines[-1]] if lines[-1] else ended
 
 
-__all__ = ["KEY_SETTINGS", "with_values", "without_settings"]
+__all__ = ["KEY_SETTINGS", "section_header", "with_values", "without_settings"]

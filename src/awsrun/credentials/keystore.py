@@ -19,7 +19,13 @@ import subprocess
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from awsrun.config.keyindex import StoredEntry, index_path, read_index, render_index
+from awsrun.config.keyindex import (
+    StoredEntry,
+    escaped_name,
+    index_path,
+    read_index,
+    render_index,
+)
 from awsrun.errors import ConfigError
 from awsrun.folders import data_dir
 from awsrun.privatefiles import make_private_folders, write_private
@@ -178,8 +184,7 @@ class PassKeystore(Keystore):
         self._pass(["rm", "--force", self._entry(profile)], None)
 
     def _entry(self, profile: str) -> str:
-        escaped = "".join(c if c in _PASS_PLAIN else f"%{ord(c):02X}" for c in profile)
-        return f"{self._prefix}/{escaped}"
+        return f"{self._prefix}/{escaped_name(profile, _PASS_PLAIN)}"
 
     def _pass(self, args: list[str], stdin: str | None) -> str:
         from awsrun.internal import helper_environment
