@@ -7,20 +7,19 @@ DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: demo try test lint bench interop regions clean
 
-$(STAMP): pyproject.toml
-	@echo "make: installing awsrun and its test tools into .venv (once; a minute or two)"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
-
-# The demo needs awsrun and moto's server only, not the linters and test runner.
+# The demo needs awsrun and moto's server only, not the linters and test runner; the test
+# tools go on top of it.
 $(DEMO_STAMP): pyproject.toml
-	@echo "make demo: installing awsrun and moto (the local STS) into .venv (once; about a minute)"
+	@echo "make: installing awsrun and moto (the local STS) into .venv (once; about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[demo]'
 	touch $(DEMO_STAMP)
+
+$(STAMP): $(DEMO_STAMP)
+	@echo "make: installing the test tools into .venv (once; a minute or two)"
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
 
 # A local STS and the lines to paste into another shell, to try awsrun by hand; Ctrl-C ends it.
 try: $(DEMO_STAMP)
