@@ -48,6 +48,7 @@ _FLAG_OPTIONS = {
     "--names": "names",
     "--server": "server",
     "--no-browser": "no_browser",
+    "--use-device-code": "use_device_code",
     "--print": "print",
     "--url-in-argv": "url_in_argv",
     "--env": "from_env",

@@ -191,16 +191,18 @@ its last line says which.
 environment read: AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL, and the keystore's (see add)
 """,
     "login": f"""\
-usage: awsrun login [--no-browser] PROFILE | awsrun login --sso-session NAME
+usage: awsrun login [--use-device-code|--no-browser] PROFILE | --sso-session NAME
 
   awsrun login sso-dev
   awsrun login --sso-session corp  # an [sso-session corp] section of the config file
 
 Signs in to the IAM Identity Center session of PROFILE (or of the SSO profile its chain
-starts from) with the device flow: the URL and code on the terminal, the browser opened
-unless --no-browser (BROWSER is honoured). The token goes where the AWS CLI v2 and the
-SDKs read it (~/.aws/sso/cache), so they need no second sign-in. It always signs in anew,
-as `aws sso login` does. Any run that needs a sign-in does it by itself on a terminal.
+starts from). Where a browser here can be opened (BROWSER is honoured), it opens the
+sign-in page and takes the answer on 127.0.0.1 (authorization code flow with PKCE, as
+the AWS CLI v2). With --use-device-code, --no-browser, over SSH or with no display: a URL
+and a code on the terminal, to approve on any device. The token goes where the AWS CLI
+v2 and the SDKs read it (~/.aws/sso/cache), so they need no second sign-in. It always
+signs in anew, as `aws sso login` does. A run that needs a sign-in does it by itself.
 
 {_ENVIRONMENT_READ}  AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC (a local Identity Center)
 """,

@@ -119,16 +119,24 @@ def test_a_sign_in_on_demand_lands_in_the_shared_token_store(
     home: Home, sts: LocalSts, idc: FakeIdentityCenter
 ) -> None:
     session = in_terminal(home, ["sso-dev", "--", *SHOW_KEY])
-    session.expect(r"sign in to SSO session 'corp': open \S+/verify and enter the code ABCD-0001")
+    session.expect(r"sign in to SSO session 'corp' in the browser that opened")
     session.expect(r"KEY=(ASIASSO\w+)")
     session.expect(pexpect.EOF)
     session.close()
 
     assert session.exitstatus == 0
+    # The authorization code flow with PKCE: the browser came back to awsrun's listener.
+    [query] = idc.authorize_queries
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/oauth/callback", query["redirect_uri"])
+    assert query["code_challenge_method"] == "S256"
+    assert query["scopes"] == "sso:account:access"
+    assert len(query["state"]) >= 32
+    assert idc.grants == {"client-1": ["authorization_code", "refresh_token"]}
     path = token_file(home, "corp")
     token = json.loads(path.read_text())
     assert {"startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret",
             "registrationExpiresAt", "refreshToken"} <= set(token)  # fmt: skip
+    assert token["accessToken"] == "sso-access-token-pkce-1"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert (idc.registrations, idc.authorizations) == (1, 1)
     # boto3 on its own takes the same token: no second sign-in for the SDKs.
@@ -174,26 +182,36 @@ def test_a_role_with_an_sso_source_is_assumed_with_the_sso_credentials(
     assert idc.role_credentials == [("123456789012", "Developer")]
 
 
-def test_a_denied_sign_in_is_one_line(home: Home, idc: FakeIdentityCenter, tmp_path: Path) -> None:
-    denier = tmp_path / "denier"
-    denier.write_text(
-        f"#!{sys.executable}\nimport sys, urllib.request\n"
-        "url = sys.argv[1].replace('code=', 'code=deny-')\n"
-        "urllib.request.urlopen(url, timeout=10).read()\n"
-    )
-    denier.chmod(0o755)
-    home.env["BROWSER"] = f"{denier} %s"
-    session = in_terminal(home, ["sso-dev", "--", "true"])
+@pytest.mark.parametrize("flow", ["pkce", "device"])
+def test_a_denied_sign_in_is_one_line(
+    home: Home, idc: FakeIdentityCenter, tmp_path: Path, flow: str
+) -> None:
+    if flow == "pkce":
+        idc.deny_authorizations = True  # the user clicks "Deny" on the authorize page
+        args = ["sso-dev", "--", "true"]
+    else:
+        denier = tmp_path / "denier"
+        denier.write_text(
+            f"#!{sys.executable}\nimport sys, urllib.request\n"
+            "url = sys.argv[1].replace('code=', 'code=deny-')\n"
+            "urllib.request.urlopen(url, timeout=10).read()\n"
+        )
+        denier.chmod(0o755)
+        home.env["BROWSER"] = f"{denier} %s"
+        args = ["--use-device-code", "sso-dev", "--", "true"]
+    session = in_terminal(home, args)
     session.expect(pexpect.EOF)
     session.close()
 
     assert session.exitstatus == 125
-    assert "the sign-in to SSO session 'corp' was denied in the browser" in session.before
+    assert "awsrun: the sign-in to SSO session 'corp' was denied in the browser" in session.before
     assert "Traceback" not in session.before
+    assert not token_file(home, "corp").exists()
 
 
+@pytest.mark.parametrize("flow", ["pkce", "device"])
 def test_one_sign_in_serves_sixteen_parallel_runs(
-    home: Home, sts: LocalSts, idc: FakeIdentityCenter, tmp_path: Path
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter, tmp_path: Path, flow: str
 ) -> None:
     write_cli_token(home, -3600, refreshable=False)  # expired an hour ago, nothing to renew
     opened = tmp_path / "opened"
@@ -201,13 +219,14 @@ def test_one_sign_in_serves_sixteen_parallel_runs(
     counter.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
     counter.chmod(0o755)
     home.env.update({"BROWSER": f"{counter} %s", "AWSRUN_LOCK_TIMEOUT": "60"})
-    signing = in_terminal(home, ["sso-dev", "--", *SHOW_KEY])
-    signing.expect("enter the code ABCD-0001")
+    run = [*(["--use-device-code"] if flow == "device" else []), "sso-dev", "--", *SHOW_KEY]
+    signing = in_terminal(home, run)
+    signing.expect("enter the code ABCD-0001" if flow == "device" else "the browser that opened")
     # Fifteen more, three with a terminal of their own, twelve with none.
-    with_terminal = [in_terminal(home, ["sso-dev", "--", *SHOW_KEY]) for _ in range(3)]
+    with_terminal = [in_terminal(home, run) for _ in range(3)]
     without = [
         subprocess.Popen(
-            [awsrun_executable(), "sso-dev", "--", *SHOW_KEY],
+            [awsrun_executable(), *run],
             env=home.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -222,7 +241,8 @@ def test_one_sign_in_serves_sixteen_parallel_runs(
         assert "a sign-in in another terminal?" in waiter.stderr.readline()
     for session in with_terminal:
         session.expect("a sign-in in another terminal")
-    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+    [page] = opened.read_text().splitlines()  # the user approves on the one page opened
+    urllib.request.urlopen(page, timeout=10).read()
     keys = []
     for session in [signing, *with_terminal]:
         session.expect(r"KEY=(\w+)")
@@ -390,7 +410,7 @@ def test_a_device_code_that_expires_before_approval_is_one_line(
 ) -> None:
     idc.code_lifetime = 2
     home.env["BROWSER"] = "true %s"  # opened, and nobody approves
-    session = in_terminal(home, ["sso-dev", "--", "true"])
+    session = in_terminal(home, ["--use-device-code", "sso-dev", "--", "true"])
     session.expect(pexpect.EOF)
     session.close()
 
@@ -580,3 +600,108 @@ def test_a_browser_that_cannot_run_is_said_and_the_code_still_works(
 
     assert session.exitstatus == 0
     assert token_file(home, "corp").exists()
+
+
+def test_a_registration_is_kept_for_its_flow_and_a_device_one_does_not_serve_pkce(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    for args in (["--use-device-code", "login", "sso-dev"], ["login", "sso-dev"]):
+        session = in_terminal(home, args)
+        if args[0] == "--use-device-code":
+            session.expect(r"enter the code ABCD-0001")
+            urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+        session.expect(pexpect.EOF)
+        session.close()
+        assert session.exitstatus == 0, session.before
+    login_in_terminal(home)  # a second sign-in of each flow makes no new registration
+    session = in_terminal(home, ["--use-device-code", "login", "sso-dev"])
+    session.expect(r"enter the code ABCD-0004")
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-4", timeout=10).read()
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    device = "urn:ietf:params:oauth:grant-type:device_code"
+    assert idc.grants == {
+        "client-1": [device, "refresh_token"],
+        "client-2": ["authorization_code", "refresh_token"],
+    }
+    assert idc.authorizations == 4
+    for path in token_file(home, "corp").parent.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_listener_answers_other_paths_and_states_with_an_error_and_waits_on(
+    home: Home, idc: FakeIdentityCenter, tmp_path: Path
+) -> None:
+    # A browser (or another local program) that first knocks with the wrong path and
+    # a forged state, then follows the real page.
+    statuses = tmp_path / "statuses"
+    prober = tmp_path / "prober"
+    prober.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, urllib.error, urllib.parse, urllib.request\n"
+        "query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sys.argv[1]).query))\n"
+        "redirect = query['redirect_uri']\n"
+        "seen = []\n"
+        "for url in (redirect.replace('/oauth/callback', '/other?code=authcode-9&state='\n"
+        "            + query['state']), redirect + '?code=authcode-9&state=forged',\n"
+        "            redirect + '?state=' + query['state']):\n"
+        "    try:\n"
+        "        seen.append(urllib.request.urlopen(url, timeout=10).status)\n"
+        "    except urllib.error.HTTPError as error:\n"
+        "        seen.append(error.code)\n"
+        f"open({str(statuses)!r}, 'w').write(' '.join(map(str, seen)))\n"
+        "urllib.request.urlopen(sys.argv[1], timeout=10).read()\n"
+    )
+    prober.chmod(0o755)
+    home.env["BROWSER"] = f"{prober} %s"
+
+    session = login_in_terminal(home)
+
+    assert session.exitstatus == 0, session.before
+    assert statuses.read_text() == "404 400 400"
+    assert json.loads(token_file(home, "corp").read_text())["accessToken"] == (
+        "sso-access-token-pkce-1"
+    )
+
+
+def test_over_ssh_or_with_use_device_code_it_is_the_device_flow(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    home.env["SSH_CONNECTION"] = "192.0.2.1 50000 192.0.2.2 22"
+    session = in_terminal(home, ["login", "sso-dev"])
+    session.expect(r"open \S+/verify and enter the code ABCD-0001")
+    urllib.request.urlopen(f"{idc.endpoint}/verify?code=device-1", timeout=10).read()
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert session.exitstatus == 0
+    assert idc.authorize_queries == []
+
+
+def test_a_browser_that_never_comes_back_ends_the_sign_in_with_one_line(
+    home: Home, idc: FakeIdentityCenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awsrun.credentials.sso_pkce import CodeSignIn
+    from awsrun.credentials.sso_tokens import SsoSession
+    from awsrun.errors import StsError
+
+    # In-process, with a wait of one second for the AWS CLI's ten minutes.
+    monkeypatch.setenv("HOME", str(home.path))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", idc.endpoint)
+    corp = SsoSession("corp", "https://corp.awsapps.com/start", "eu-west-1", "sso:account:access")
+    shown: list[str] = []
+    flow = CodeSignIn(corp, show=shown.append, open_url=lambda url: True, wait_seconds=1)
+
+    with pytest.raises(StsError) as raised:
+        flow.run()
+
+    assert str(raised.value) == (
+        "the browser did not come back from the sign-in to SSO session 'corp' within 1s: "
+        "run the command again, or add --use-device-code to sign in with a code on any device"
+    )
+    assert shown == [
+        "awsrun: sign in to SSO session 'corp' in the browser that opened; waiting for you\n"
+    ]
+    assert not token_file(home, "corp").exists()

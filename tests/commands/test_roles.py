@@ -188,3 +188,32 @@ def test_with_no_token_and_no_terminal_it_names_the_login_to_run(
     assert refused.returncode == 125
     assert "run 'awsrun login --sso-session corp' in a terminal" in refused.stderr
     assert idc.listing_calls == 0
+
+
+def test_an_expired_token_is_renewed_with_its_refresh_token_not_a_new_sign_in(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    token = next((home.path / ".aws" / "sso" / "cache").glob("*.json"))
+    expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    token.write_text(
+        json.dumps(
+            {
+                "startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
+                "accessToken": "sso-access-token-expired", "expiresAt": expired,
+                "clientId": "client-cli", "clientSecret": "client-secret-cli",
+                "registrationExpiresAt": "2099-01-01T00:00:00Z",
+                "refreshToken": "sso-refresh-token-from-the-cli",
+            }
+        )
+    )  # fmt: skip
+    home.env["AWS_ENDPOINT_URL_SSO_OIDC"] = idc.endpoint
+
+    # No terminal: a sign-in would have failed the listing.
+    listed = run_awsrun(["roles", "--sso-session", "corp", "--json"], home.env)
+
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 5
+    assert (idc.refreshes, idc.authorizations) == (1, 0)
+    stored = json.loads(token.read_text())
+    assert stored["accessToken"] == "sso-access-token-refreshed-1"  # as botocore would keep it
+    assert stored["refreshToken"] == "sso-refresh-token-refreshed-1"

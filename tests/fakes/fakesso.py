@@ -1,13 +1,19 @@
 """IAM Identity Center on 127.0.0.1, for the tests moto cannot serve: the `sso-oidc` device
-flow (RegisterClient, StartDeviceAuthorization, CreateToken) and the portal's
+flow (RegisterClient, StartDeviceAuthorization, CreateToken), the authorization code flow
+with PKCE (the authorize page, which checks the S256 challenge's method and the loopback
+redirect and sends the browser back there; CreateToken, which checks the verifier against
+the challenge), the refresh grant, and the portal's
 GetRoleCredentials, ListAccounts and ListAccountRoles (paged, and throttled beyond a number
 of calls in flight, as the real portal is), as botocore's clients call them (restJson).
 
-The user approves a device code by opening its verification URL, as a browser would.
+The user approves a device code by opening its verification URL, and an authorization by
+opening the authorize URL, as a browser would (urllib follows the redirect to the listener).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -22,13 +28,18 @@ ACCOUNT = "123456789012"
 # terminal (the device code only inside the verification URL the browser gets).
 SECRET_MARKERS = (
     "sso-access-token-", "sso-refresh-token-", "client-secret-", "ssoSECRET", "ssoTOKEN",
-    "code=device-",
+    "code=device-", "authcode-",
 )  # fmt: skip
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class FakeIdentityCenter(LoopbackServer):
     def __init__(self) -> None:
         self.registrations = 0
+        self.grants: dict[str, list[str]] = {}  # client id -> the grants it registered for
+        self.deny_authorizations = False  # the user clicks "Deny" on the authorize page
+        self.authorize_queries: list[dict[str, str]] = []
+        self._codes: dict[str, tuple[str, str, str]] = {}  # code -> client, redirect, challenge
         self.authorizations = 0
         self.role_credentials: list[tuple[str, str]] = []  # (account, role) asked for
         self.approved: set[str] = set()
@@ -65,6 +76,11 @@ class FakeIdentityCenter(LoopbackServer):
             def do_GET(self) -> None:
                 parsed = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(parsed.query))
+                if parsed.path == "/authorize":
+                    status, location = server.authorize(query)
+                    headers = {"Location": location} if location else {}
+                    self.reply(status, b"", "text/html", headers)
+                    return
                 token = self.headers.get("x-amz-sso_bearer_token", "")
                 self._reply(*server.get(parsed.path, query, token))
 
@@ -73,7 +89,11 @@ class FakeIdentityCenter(LoopbackServer):
     def post(self, path: str, request: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
         with self._lock:
             if path == "/client/register":
+                issuer = request.get("issuerUrl")
+                if issuer is not None and issuer not in self.start_urls:
+                    return 400, {"error": "invalid_request"}, "InvalidRequestException"
                 self.registrations += 1
+                self.grants[f"client-{self.registrations}"] = list(request.get("grantTypes", []))
                 return (
                     200,
                     {
@@ -118,7 +138,11 @@ class FakeIdentityCenter(LoopbackServer):
                     },
                     "",
                 )
+            if path == "/token" and request.get("grantType") == "authorization_code":
+                return self._exchange(request)
             if path == "/token":
+                if not self._registered_for(request.get("clientId", ""), DEVICE_GRANT):
+                    return 400, {"error": "unauthorized_client"}, "UnauthorizedClientException"
                 code = request.get("deviceCode", "")
                 if time.monotonic() - self._issued.get(code, 0.0) > self.code_lifetime:
                     return 400, {"error": "expired_token"}, "ExpiredTokenException"
@@ -143,6 +167,63 @@ class FakeIdentityCenter(LoopbackServer):
                 self.logouts += 1
                 return 200, {}, ""
         return 404, {"message": "no such path"}, "ResourceNotFoundException"
+
+    def _registered_for(self, client: str, grant: str) -> bool:
+        """A client registered with no grants named (a legacy profile's) has the device's."""
+        grants = self.grants.get(client)
+        if grants is None:
+            return False
+        return grant in grants or (not grants and grant == DEVICE_GRANT)
+
+    def authorize(self, query: dict[str, str]) -> tuple[int, str]:
+        """The authorize page, approved at once (or denied): a status and where to."""
+        with self._lock:
+            self.authorize_queries.append(query)
+            redirect = query.get("redirect_uri", "")
+            target = urllib.parse.urlsplit(redirect)
+            if (
+                query.get("response_type") != "code"
+                or query.get("code_challenge_method") != "S256"
+                or not query.get("code_challenge")
+                or not self._registered_for(query.get("client_id", ""), "authorization_code")
+                or target.hostname != "127.0.0.1"
+                or target.path != "/oauth/callback"
+            ):
+                return 400, ""
+            answer = {"state": query.get("state", "")}
+            if self.deny_authorizations:
+                answer["error"] = "access_denied"
+            else:
+                self.authorizations += 1
+                code = f"authcode-{self.authorizations}"
+                self._codes[code] = (query["client_id"], redirect, query["code_challenge"])
+                answer["code"] = code
+            return 302, f"{redirect}?{urllib.parse.urlencode(answer)}"
+
+    def _exchange(self, request: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        """CreateToken for an authorization code: once, by the client it was given to,
+        with the same redirect and the verifier whose S256 is the challenge."""
+        issued = self._codes.pop(str(request.get("code", "")), None)
+        verifier = str(request.get("codeVerifier", "")).encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+        if (
+            issued is None
+            or issued[0] != request.get("clientId")
+            or issued[1] != request.get("redirectUri")
+            or issued[2] != challenge.decode()
+        ):
+            return 400, {"error": "invalid_grant"}, "InvalidGrantException"
+        number = request["code"].removeprefix("authcode-")
+        return (
+            200,
+            {
+                "accessToken": f"sso-access-token-pkce-{number}",
+                "tokenType": "Bearer",
+                "expiresIn": 8 * 3600,
+                "refreshToken": f"sso-refresh-token-pkce-{number}",
+            },
+            "",
+        )
 
     def get(self, path: str, query: dict[str, str], token: str) -> tuple[int, dict[str, Any], str]:
         if path == "/verify":  # the browser

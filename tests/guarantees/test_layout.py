@@ -154,7 +154,7 @@ def test_the_probe_sees_what_it_should() -> None:
 def test_only_the_modules_that_talk_to_aws_import_botocore() -> None:
     talking = {
         "awsrun.credentials.sts",
-        "awsrun.credentials.sso",
+        "awsrun.credentials.sso_oidc",
         "awsrun.credentials.sso_accounts",
         "awsrun.credentials.federation",
         "awsrun.credentials.iam",

@@ -89,6 +89,7 @@ def credential_options(invocation: Invocation, environ: Mapping[str, str]) -> Op
         mfa_code=values.get("mfa_code"),
         lock_timeout=lock_timeout_from(environ),
         browser="no_browser" not in invocation.flags,
+        device_code="use_device_code" in invocation.flags,
         no_session="no_session" in invocation.flags,
     )
     options.min_ttl = durations.get("min_ttl", options.min_ttl)

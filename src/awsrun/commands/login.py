@@ -35,7 +35,11 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
         choice = profile_choice(invocation, environ)
         session = session_of_chain(resolve_choice(choice, files))
         words = choice.name
-    sys.stdout.write(sso.login(session, words, browser="no_browser" not in invocation.flags))
+    flags = invocation.flags
+    said = sso.login(
+        session, words, browser="no_browser" not in flags, device_code="use_device_code" in flags
+    )
+    sys.stdout.write(said)
     return 0
 
 

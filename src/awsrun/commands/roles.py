@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from awsrun.errors import ConfigError, UsageError
+from awsrun.errors import ConfigError, StsError, UsageError
 
 TYPE_CHECKING = False  # annotations only
 if TYPE_CHECKING:
@@ -159,31 +159,31 @@ def _listed(
     from awsrun.credentials.cache import Cache
     from awsrun.credentials.options import lock_timeout_from
     from awsrun.credentials.sso_accounts import list_account_roles, terminal_progress
-    from awsrun.credentials.sso_tokens import read_token, seconds_left
+    from awsrun.credentials.sso_oidc import fresh_access_token
     from awsrun.folders import cache_dir
 
-    browser = "no_browser" not in invocation.flags
-    token = read_token(session)
-    left = seconds_left(token, time.time())
-    if token is None or left is None or left < 60:
-        # Listing needs the access token itself: an expired one is signed in anew.
+    flags = invocation.flags
+    browser, device_code = "no_browser" not in flags, "use_device_code" in flags
+    access_token = fresh_access_token(session)
+    if access_token is None:
         sso.ensure_signed_in(
             session,
             login_words,
             cache=Cache(cache_dir(environ), reporter),
             lock_timeout=lock_timeout_from(environ),
             browser=browser,
+            device_code=device_code,
             reporter=reporter,
         )
-        token = read_token(session)
-        left = seconds_left(token, time.time())
-        if token is None or left is None or left < 60:
-            sso.sign_in(session, login_words, browser=browser)
-            token = read_token(session)
-    assert token is not None
+        access_token = fresh_access_token(session)
+        if access_token is None:  # its refresh token was refused
+            sso.sign_in(session, login_words, browser=browser, device_code=device_code)
+            access_token = fresh_access_token(session)
+    if access_token is None:
+        raise StsError(f"{session.label} gave no usable token: run 'awsrun login {login_words}'")
     progress = terminal_progress(f"listing the accounts of {session.label}")
     try:
-        return list_account_roles(str(token["accessToken"]), session.region, progress=progress)
+        return list_account_roles(access_token, session.region, progress=progress)
     finally:
         if progress is not None:
             sys.stderr.write("\r\033[K")

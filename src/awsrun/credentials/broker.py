@@ -367,6 +367,7 @@ class Broker:
             cache=self._cache,
             lock_timeout=options.lock_timeout,
             browser=options.browser,
+            device_code=options.device_code,
             reporter=self._reporter,
             now=self._now,
         )

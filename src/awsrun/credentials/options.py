@@ -18,7 +18,7 @@ class Options:
     """What the command line asks of the credentials."""
 
     __slots__ = (
-        "browser", "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl",
+        "browser", "device_code", "duration", "lock_timeout", "mfa_code", "mfa_duration", "min_ttl",
         "no_session", "refresh", "region", "session_name",
     )  # fmt: skip
 
@@ -34,6 +34,7 @@ class Options:
         mfa_duration: int = DEFAULT_MFA_DURATION_SECONDS,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
         browser: bool = True,
+        device_code: bool = False,
         no_session: bool = False,
     ) -> None:
         self.min_ttl = min_ttl
@@ -47,6 +48,8 @@ class Options:
         self.lock_timeout = lock_timeout
         # An SSO sign-in opens the browser (False: --no-browser; the URL is on the terminal).
         self.browser = browser
+        # --use-device-code: the device flow even where the browser could come back here.
+        self.device_code = device_code
         # --no-session: stored long-term keys go to the command as they are.
         self.no_session = no_session
 
@@ -61,6 +64,7 @@ class Options:
             mfa_duration=self.mfa_duration,
             lock_timeout=self.lock_timeout,
             browser=self.browser,
+            device_code=self.device_code,
             no_session=self.no_session,
         )
 

@@ -1,33 +1,30 @@
-"""IAM Identity Center sign-in and sign-out: the OAuth device authorization flow of the
-`sso-oidc` API, through botocore's own client, with the token kept where the AWS CLI v2
-keeps it (awsrun.credentials.sso_tokens). Role credentials are still asked of botocore's
-SSO provider, which reads the same file (and refreshes the token with its refresh token,
-as it does for the CLI).
+"""IAM Identity Center sign-in and sign-out: which flow signs in (the authorization code
+flow with PKCE where a browser on this machine can come back, else the device flow), one
+sign-in for all the runs that need it at once, and `awsrun login` / `logout`. The token is
+kept where the AWS CLI v2 keeps it (awsrun.credentials.sso_tokens); role credentials are
+still asked of botocore's SSO provider, which reads the same file (and refreshes the token
+with its refresh token, as it does for the CLI).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from awsrun.credentials.browser import browser_opener, browser_problem
-from awsrun.credentials.keys import iso_utc
 from awsrun.credentials.sso_tokens import (
     SsoSession,
     read_token,
     seconds_left,
-    seconds_until,
     session_of_root,
     token_folder_problem,
     usable_without_sign_in,
-    write_token,
 )
-from awsrun.errors import ConfigError, StsError
+from awsrun.errors import ConfigError
 from awsrun.report import Reporter
 
 TYPE_CHECKING = False
@@ -35,173 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from awsrun.config.files import ConfigFiles
-
-_DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-_CLIENT_NAME = "awsrun"
-# RFC 8628: on slow_down, poll 5 seconds less often from then on.
-_SLOW_DOWN_SECONDS = 5
-
-
-class DeviceSignIn:
-    """The device authorization flow for one session, shown on the terminal `show` writes
-    to, with the browser opened by `open_url` (webbrowser, so BROWSER is honoured)."""
-
-    def __init__(
-        self,
-        session: SsoSession,
-        *,
-        show: Callable[[str], None],
-        open_url: Callable[[str], bool] | None,
-        sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        self._session = session
-        self._show = show
-        self._open_url = open_url
-        self._sleep = sleep
-        self._now = now
-
-    def run(self) -> dict[str, Any]:
-        """Sign in, store the token, and return it."""
-        import botocore.session
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from awsrun.credentials.sts import CALL_DEADLINE_SECONDS, CLIENT_CONFIG
-        from awsrun.deadline import DeadlinePassed
-
-        session = self._session
-        try:
-            client: Any = _Bounded(
-                botocore.session.Session().create_client(
-                    "sso-oidc", region_name=session.region, config=CLIENT_CONFIG
-                )
-            )
-            registration = self._registration(client)
-            started = client.start_device_authorization(
-                clientId=registration["clientId"],
-                clientSecret=registration["clientSecret"],
-                startUrl=session.start_url,
-            )
-            self._invite(started)
-            created = self._poll(client, registration, started)
-        except ClientError as error:
-            raise StsError(_sign_in_error(session, error)) from None
-        except BotoCoreError as error:
-            raise StsError(
-                f"cannot sign in to {session.label}: {error}; check its sso_region "
-                f"({session.region}) and sso_start_url"
-            ) from None
-        except DeadlinePassed:
-            raise StsError(
-                f"IAM Identity Center did not answer the sign-in to {session.label} within "
-                f"{CALL_DEADLINE_SECONDS}s; check the network and its sso_region "
-                f"({session.region})"
-            ) from None
-        token = {
-            "startUrl": session.start_url,
-            "region": session.region,
-            "accessToken": created["accessToken"],
-            "expiresAt": iso_utc(self._now() + int(created["expiresIn"])),
-            **registration,
-        }
-        if created.get("refreshToken"):
-            token["refreshToken"] = created["refreshToken"]
-        write_token(session, token)
-        return token
-
-    def _registration(self, client: Any) -> dict[str, str]:
-        """The client registration: the stored one while it is valid, else a new one."""
-        stored = read_token(self._session) or {}
-        left = seconds_until(stored.get("registrationExpiresAt"), self._now())
-        if stored.get("clientId") and stored.get("clientSecret") and left and left > 3600:
-            return {
-                "clientId": stored["clientId"],
-                "clientSecret": stored["clientSecret"],
-                "registrationExpiresAt": stored["registrationExpiresAt"],
-            }
-        arguments: dict[str, Any] = {"clientName": _CLIENT_NAME, "clientType": "public"}
-        if self._session.name:  # a session-style sign-in can be refreshed
-            arguments["scopes"] = self._session.scopes.replace(",", " ").split()
-            arguments["grantTypes"] = [_DEVICE_GRANT, "refresh_token"]
-        registered = client.register_client(**arguments)
-        return {
-            "clientId": registered["clientId"],
-            "clientSecret": registered["clientSecret"],
-            "registrationExpiresAt": iso_utc(registered["clientSecretExpiresAt"]),
-        }
-
-    def _invite(self, started: Mapping[str, Any]) -> None:
-        url = started.get("verificationUriComplete") or started["verificationUri"]
-        self._show(
-            f"awsrun: sign in to {self._session.label}: open {started['verificationUri']} "
-            f"and enter the code {started['userCode']}\n"
-        )
-        if self._open_url is not None and self._open_url(url):
-            self._show("awsrun: opened your browser; waiting for you to approve there\n")
-
-    def _poll(
-        self, client: Any, registration: Mapping[str, str], started: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        interval = float(started.get("interval") or 5)
-        deadline = self._now() + float(started.get("expiresIn") or 600)
-        while True:
-            self._sleep(interval)
-            try:
-                created: dict[str, Any] = client.create_token(
-                    grantType=_DEVICE_GRANT,
-                    deviceCode=started["deviceCode"],
-                    clientId=registration["clientId"],
-                    clientSecret=registration["clientSecret"],
-                )
-                return created
-            except client.exceptions.AuthorizationPendingException:
-                pass
-            except client.exceptions.SlowDownException:
-                interval += _SLOW_DOWN_SECONDS
-            if self._now() >= deadline:
-                raise StsError(_code_expired(self._session))
-
-
-class _Bounded:
-    """A botocore client whose every call ends within CALL_DEADLINE_SECONDS (or raises
-    DeadlinePassed); its other attributes (`exceptions`) as they are."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        from awsrun.credentials.sts import CALL_DEADLINE_SECONDS
-        from awsrun.deadline import call_within
-
-        found = getattr(self._client, name)
-        if name == "exceptions" or not callable(found):
-            return found
-
-        def bounded(**arguments: Any) -> Any:
-            return call_within(CALL_DEADLINE_SECONDS, lambda: found(**arguments))
-
-        return bounded
-
-
-def _code_expired(session: SsoSession) -> str:
-    return (
-        f"the sign-in code for {session.label} expired before it was approved: "
-        "run the command again"
-    )
-
-
-def _sign_in_error(session: SsoSession, error: Any) -> str:
-    code = error.response.get("Error", {}).get("Code", "")
-    if code == "AccessDeniedException":
-        return f"the sign-in to {session.label} was denied in the browser"
-    if code == "ExpiredTokenException":
-        return _code_expired(session)
-    if code in ("InvalidRequestException", "InvalidClientException", "UnauthorizedClientException"):
-        return (
-            f"{session.label} refused the sign-in ({code}); check its sso_start_url "
-            f"({session.start_url}) and sso_region ({session.region})"
-        )
-    return f"signing in to {session.label} failed: {code or 'an error'}"
 
 
 def ensure_signed_in(
@@ -211,6 +41,7 @@ def ensure_signed_in(
     cache: Any,
     lock_timeout: float,
     browser: bool,
+    device_code: bool,
     reporter: Reporter,
     now: Callable[[], float] = time.time,
 ) -> None:
@@ -220,7 +51,7 @@ def ensure_signed_in(
     if usable_without_sign_in(session, now()):
         return
     if cache is None:
-        sign_in(session, profile, browser=browser, now=now)
+        sign_in(session, profile, browser=browser, device_code=device_code, now=now)
         return
     key = hashlib.sha256(f"sso-session:{session.cache_path}".encode()).hexdigest()
 
@@ -235,7 +66,7 @@ def ensure_signed_in(
     with cache.lock(key, lock_timeout, signed_in_by_holder, waiting, why) as held:
         if not held or signed_in_by_holder():
             return
-        sign_in(session, profile, browser=browser, now=now)
+        sign_in(session, profile, browser=browser, device_code=device_code, now=now)
 
 
 def sign_in(
@@ -243,10 +74,15 @@ def sign_in(
     login_words: str,
     *,
     browser: bool,
+    device_code: bool = False,
     now: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
-    """The device flow on this terminal; with none, one line that says where to run it
-    (`awsrun login` with `login_words`: a profile, or `--sso-session NAME`)."""
+    """A sign-in on this terminal; with none, one line that says where to run it
+    (`awsrun login` with `login_words`: a profile, or `--sso-session NAME`).
+
+    The authorization code flow where a browser on this machine can be opened, for a
+    session (botocore refreshes only those); else, or with `device_code`, the device flow.
+    """
     problem = token_folder_problem(os.path.dirname(session.cache_path))
     if problem is not None:  # before the sign-in, not after it
         raise ConfigError(f"not signing in to {session.label}: {problem}")
@@ -261,15 +97,21 @@ def sign_in(
         os.write(tty, text.encode())
 
     try:
-        flow = DeviceSignIn(
-            session,
-            show=show,
-            open_url=_opener(browser),
-            now=now,
-        )
-        return flow.run()
+        open_url = _opener(browser)
+        if open_url is not None and session.name and not device_code and not _over_ssh():
+            from awsrun.credentials.sso_pkce import CodeSignIn
+
+            return CodeSignIn(session, show=show, open_url=open_url, now=now).run()
+        from awsrun.credentials.sso_device import DeviceSignIn
+
+        return DeviceSignIn(session, show=show, open_url=open_url, now=now).run()
     finally:
         os.close(tty)
+
+
+def _over_ssh() -> bool:
+    """A browser here would be on the far machine, which cannot reach this 127.0.0.1."""
+    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
 
 
 def _opener(browser: bool) -> Callable[[str], bool] | None:
@@ -284,10 +126,10 @@ def _opener(browser: bool) -> Callable[[str], bool] | None:
     return browser_opener()
 
 
-def login(session: SsoSession, login_words: str, *, browser: bool) -> str:
+def login(session: SsoSession, login_words: str, *, browser: bool, device_code: bool) -> str:
     """`awsrun login`: sign in now, as `aws sso login` does (also the way out of a token
     that was revoked before its time); the line that says until when it is good."""
-    token = sign_in(session, login_words, browser=browser)
+    token = sign_in(session, login_words, browser=browser, device_code=device_code)
     left = seconds_left(token, time.time())
     assert left is not None  # a token just written has its expiry
     until = time.strftime("%H:%M", time.localtime(time.time() + left))
@@ -300,6 +142,7 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     that came from them. One line for each thing removed."""
     from awsrun.config.resolve import resolve_chain
     from awsrun.credentials.cache import entry_key
+    from awsrun.credentials.sso_oidc import sign_out
 
     sessions: dict[str, SsoSession] = {}
     for name in names or sorted(files.profiles):
@@ -328,7 +171,7 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     for session in sessions.values():
         token = read_token(session)
         if token and isinstance(token.get("accessToken"), str):
-            _sign_out(session, token["accessToken"])
+            sign_out(session, token["accessToken"])
         try:
             os.unlink(session.cache_path)
         except FileNotFoundError:
@@ -337,22 +180,4 @@ def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:
     return said
 
 
-def _sign_out(session: SsoSession, access_token: str) -> None:
-    """The portal's sign-out, so the token is no good anywhere; best effort: the token
-    file goes whatever the answer."""
-    import botocore.session
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from awsrun.credentials.sts import CLIENT_CONFIG
-    from awsrun.deadline import DeadlinePassed
-
-    with contextlib.suppress(BotoCoreError, ClientError, DeadlinePassed):
-        client: Any = _Bounded(
-            botocore.session.Session().create_client(
-                "sso", region_name=session.region, config=CLIENT_CONFIG
-            )
-        )
-        client.logout(accessToken=access_token)
-
-
-__all__ = ["DeviceSignIn", "ensure_signed_in", "login", "logout", "sign_in"]
+__all__ = ["ensure_signed_in", "login", "logout", "sign_in"]

@@ -50,6 +50,13 @@ class SsoSession:
         ).hexdigest()
         return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache", f"{key}.json")
 
+    def registration_path(self, flow: str) -> str:
+        """awsrun's client registration for one sign-in flow, beside the token: a
+        registration has the grants of the flow it was made for, and botocore rewrites the
+        token file without any field of awsrun's when it refreshes the token."""
+        key = hashlib.sha256(f"awsrun-registration:{flow}:{self.cache_path}".encode()).hexdigest()
+        return os.path.join(os.path.dirname(self.cache_path), f"awsrun-{key}.json")
+
 
 def session_of(
     profile: str,
@@ -83,9 +90,17 @@ def session_of(
 def read_token(session: SsoSession) -> dict[str, Any] | None:
     """The stored token, or None: no file, not a regular file (a FIFO would block), not
     JSON, or in a folder that is not safe (see token_folder_problem)."""
+    return _read_json(session.cache_path)
+
+
+def read_registration(session: SsoSession, flow: str) -> dict[str, Any] | None:
+    """The client registration kept for `flow`, or None (as read_token)."""
+    return _read_json(session.registration_path(flow))
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
     import stat
 
-    path = session.cache_path
     if token_folder_problem(os.path.dirname(path)) is not None:
         return None
     try:
@@ -165,14 +180,23 @@ def usable_without_sign_in(session: SsoSession, now: float) -> bool:
 
 def write_token(session: SsoSession, token: Mapping[str, Any]) -> None:
     """Write the token where the AWS CLI v2 and the SDKs look: 0600, atomically."""
+    _write_json(session, session.cache_path, token, "the sign-in token")
+
+
+def write_registration(session: SsoSession, flow: str, registration: Mapping[str, Any]) -> None:
+    """Keep the client registration for `flow` (0600, atomically, beside the token)."""
+    _write_json(session, session.registration_path(flow), registration, "the client registration")
+
+
+def _write_json(session: SsoSession, path: str, what: Mapping[str, Any], name: str) -> None:
     from awsrun.privatefiles import make_private_folders, write_private
 
-    folder = os.path.dirname(session.cache_path)
+    folder = os.path.dirname(path)
     make_private_folders(folder)
     problem = token_folder_problem(folder)
     if problem is not None:
-        raise ConfigError(f"not storing the sign-in token of {session.label}: {problem}")
-    write_private(session.cache_path, json.dumps(dict(token)).encode("utf-8"))
+        raise ConfigError(f"not storing {name} of {session.label}: {problem}")
+    write_private(path, json.dumps(dict(what)).encode("utf-8"))
 
 
 def session_of_chain(chain: Chain) -> SsoSession:
@@ -210,6 +234,7 @@ def session_of_root(chain: Chain) -> SsoSession | None:
 
 __all__ = [
     "SsoSession",
+    "read_registration",
     "read_token",
     "seconds_left",
     "seconds_until",
@@ -219,5 +244,6 @@ __all__ = [
     "session_of_root",
     "token_folder_problem",
     "usable_without_sign_in",
+    "write_registration",
     "write_token",
 ]
