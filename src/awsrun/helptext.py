@@ -203,6 +203,7 @@ the AWS CLI v2). With --use-device-code, --no-browser, over SSH or with no displ
 and a code on the terminal, to approve on any device. The token goes where the AWS CLI
 v2 and the SDKs read it (~/.aws/sso/cache), so they need no second sign-in. It always
 signs in anew, as `aws sso login` does. A run that needs a sign-in does it by itself.
+For a profile with mfa_serial, it renews the MFA session now (a new code).
 
 {_ENVIRONMENT_READ}  AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC (a local Identity Center)
 """,

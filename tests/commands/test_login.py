@@ -705,3 +705,27 @@ def test_a_browser_that_never_comes_back_ends_the_sign_in_with_one_line(
         "awsrun: sign in to SSO session 'corp' in the browser that opened; waiting for you\n"
     ]
     assert not token_file(home, "corp").exists()
+
+
+def test_a_token_that_ends_soon_with_no_refresh_token_is_said_with_the_login_to_run(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    write_cli_token(home, 600, refreshable=False)  # 10 minutes left, nothing to renew it
+    home.env["SHELL"] = "true"
+
+    shell = run_awsrun(["sso-dev"], home.env)
+    write_cli_token(home, 600)  # the same, with a refresh token: botocore renews it
+    run_awsrun(["clear", "sso-dev"], home.env)
+    renewable = run_awsrun(["sso-dev", "--", "true"], home.env)
+
+    assert shell.returncode == 0, shell.stderr
+    assert re.search(
+        r"awsrun: the token of SSO session 'corp' ends in (9|10)m\d*s? \(at \d\d:\d\d\); then "
+        r"runs need a new sign-in: `awsrun login sso-dev` renews it now\n",
+        shell.stderr,
+    ), shell.stderr
+    assert re.search(
+        r"shell as sso-dev until \d\d:\d\d, SSO session 'corp' until \d\d:\d\d;", shell.stderr
+    )
+    assert renewable.returncode == 0, renewable.stderr
+    assert "ends in" not in renewable.stderr

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 class ProfileStatus:
     """One row of `awsrun list`."""
 
-    __slots__ = ("error", "expires_at", "kind", "name", "region", "source", "sso", "sso_left")
+    __slots__ = (
+        "error", "expires_at", "kind", "mfa_ends_at", "name", "region", "source", "sso", "sso_left",
+    )  # fmt: skip
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -38,6 +40,8 @@ class ProfileStatus:
         self.region: str | None = None
         self.expires_at: float | None = None
         self.error: str | None = None
+        # When the cached MFA session behind the profile ends.
+        self.mfa_ends_at: float | None = None
 
     def as_json(self, now: float) -> dict[str, object]:
         left = None if self.expires_at is None else max(0, int(self.expires_at - now))
@@ -51,6 +55,9 @@ class ProfileStatus:
             "error": self.error,
             "sso_session": self.sso,
             "sso_token_seconds_left": None if self.sso_left is None else max(0, int(self.sso_left)),
+            "mfa_session_seconds_left": (
+                None if self.mfa_ends_at is None else max(0, int(self.mfa_ends_at - now))
+            ),
         }
 
 
@@ -80,9 +87,14 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
         status.source = _where_keys_are(root, files)
     if isinstance(root, Boto3Profile) and root.kind == "sso":
         _sso_status(status, root.profile, files, now)
-    identity = chain.identities()[-1]
-    if identity is not None:
-        status.expires_at = cache.expiry(entry_key(identity), now)
+    identities = chain.identities()
+    if identities[-1] is not None:
+        status.expires_at = cache.expiry(entry_key(identities[-1]), now)
+    if chain.mfa_serial is not None:
+        from awsrun.credentials.session_end import mfa_session_end
+
+        end = mfa_session_end(chain, identities, cache, now)
+        status.mfa_ends_at = None if end is None else end.ends_at
     return status
 
 
@@ -148,6 +160,8 @@ def render_table(statuses: Iterable[ProfileStatus], now: float, files: str = "")
             cached = "expired"
         else:
             cached = f"{format_duration(status.expires_at - now)} left"
+        if status.mfa_ends_at is not None and status.mfa_ends_at > now and not status.error:
+            cached += f" (MFA session {format_duration(status.mfa_ends_at - now)} left)"
         source, region = status.source or "-", status.region or "-"
         rows.append(
             (_escaped(status.name), status.kind, _escaped(source), region, _escaped(cached))

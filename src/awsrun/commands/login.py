@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from awsrun.commands.invocation import Invocation
+    from awsrun.config.chain import Chain
     from awsrun.report import Reporter
 
 
 def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:
-    """awsrun login PROFILE | --sso-session NAME."""
+    """awsrun login PROFILE | --sso-session NAME: sign in to the profile's IAM Identity
+    Center session, or renew its MFA session."""
     from awsrun.config.files import load_config_files
     from awsrun.config.resolve import resolve_choice
     from awsrun.credentials import sso
@@ -33,7 +35,11 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
         session, words = session_named(name, files), f"--sso-session {name}"
     else:
         choice = profile_choice(invocation, environ)
-        session = session_of_chain(resolve_choice(choice, files))
+        chain = resolve_choice(choice, files)
+        if chain.mfa_serial is not None:
+            sys.stdout.write(_renewed_mfa_session(invocation, chain, environ, reporter))
+            return 0
+        session = session_of_chain(chain)
         words = choice.name
     flags = invocation.flags
     said = sso.login(
@@ -41,6 +47,27 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
     )
     sys.stdout.write(said)
     return 0
+
+
+def _renewed_mfa_session(
+    invocation: Invocation, chain: Chain, environ: Mapping[str, str], reporter: Reporter
+) -> str:
+    """`awsrun login` of a profile with mfa_serial: a new MFA session now (a code asked for
+    on the terminal, or --mfa-code, or mfa_process), in place of the cached one."""
+    import time
+
+    from awsrun.commands.invocation import credential_options
+    from awsrun.credentials.broker import Broker
+    from awsrun.credentials.cache import Cache
+    from awsrun.folders import cache_dir
+
+    options = credential_options(invocation, environ)
+    cache = Cache(cache_dir(environ), reporter)
+    broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
+    renewed = broker.renew_mfa_session()
+    assert renewed.expires_at is not None  # a session's credentials expire
+    until = time.strftime("%H:%M", time.localtime(renewed.expires_at))
+    return f"renewed the MFA session of {chain.mfa_serial} until {until}\n"
 
 
 def run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:

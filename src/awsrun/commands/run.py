@@ -31,7 +31,7 @@ RUNS_A_COMMAND = ("run", "exec")
 class _Fetched:
     """What a profile's run has once its credentials are in hand."""
 
-    __slots__ = ("cache", "chain", "credentials", "variables")
+    __slots__ = ("cache", "chain", "credentials", "session", "variables")
 
     def __init__(
         self, chain: Chain, cache: Cache, credentials: Credentials, variables: dict[str, str]
@@ -40,6 +40,8 @@ class _Fetched:
         self.cache = cache
         self.credentials = credentials
         self.variables = variables
+        # The session behind the profile that only the user renews, and when it ends.
+        self.session: tuple[str, float] | None = None
 
 
 def run(invocation: Invocation, environ: MutableMapping[str, str], reporter: Reporter) -> int:
@@ -107,7 +109,11 @@ def _fetch(
         profile=choice.name,
         users_region=broker.region_source == "AWS_DEFAULT_REGION",
     )
-    return _Fetched(chain, cache, credentials, variables)
+    fetched = _Fetched(chain, cache, credentials, variables)
+    end = broker.session_end
+    if end is not None and not end.renewable:
+        fetched.session = (end.short, end.ends_at)
+    return fetched
 
 
 def _write_env(
@@ -161,7 +167,9 @@ def _start_command(
     if not invocation.command:
         from awsrun.handoff.childenv import shell_banner
 
-        reporter.warn(shell_banner(profile, fetched.credentials, server=serve))
+        reporter.warn(
+            shell_banner(profile, fetched.credentials, server=serve, session=fetched.session)
+        )
     if not serve:
         from awsrun.handoff.childenv import child_environment
         from awsrun.handoff.execute import exec_command

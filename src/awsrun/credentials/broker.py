@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from awsrun.config.chain import Identity
     from awsrun.credentials.options import Options
+    from awsrun.credentials.session_end import SessionEnd
     from awsrun.credentials.sts import SourceRejected, Sts
 
 
@@ -90,9 +91,29 @@ class Broker:
         # The region that signs every STS call of the chain, and the command's.
         self.region, self.region_source = choose_region(chain.files, chain.profile, options.region)
         self._steps = self._plan()
+        # The session behind the profile that only the user can renew, once known.
+        self.session_end: SessionEnd | None = None
+        self._renewing: int | None = None  # the step renew_mfa_session fetches anew
+        self._said_session_end = False
 
     def credentials(self) -> Credentials:
-        return self._obtain(len(self._steps) - 1)
+        credentials = self._obtain(len(self._steps) - 1)
+        if self._chain.mfa_serial is not None:  # a stat; other chains load nothing more
+            from awsrun.credentials.session_end import mfa_session_end
+
+            identities = [step.identity for step in self._steps]
+            self.session_end = mfa_session_end(self._chain, identities, self._cache, self._now())
+        line = self.session_end and self.session_end.ending_soon(self._chain.profile, self._now())
+        if line and not self._said_session_end:
+            self._said_session_end = True  # once, not at each refresh of --server
+            self._reporter.warn(line)
+        return credentials
+
+    def renew_mfa_session(self) -> Credentials:
+        """`awsrun login` of an MFA profile: a new MFA session now, its code asked for,
+        whatever the cache holds."""
+        self._renewing = 1  # the step after the root
+        return self._obtain(1)
 
     # -- the plan -----------------------------------------------------------------------
 
@@ -219,7 +240,7 @@ class Broker:
         if not is_top:
             margin = min(margin, SOURCE_MIN_TTL_SECONDS)
         # --refresh: only what another process fetched after this run started will do.
-        refresh = self._options.refresh and step.renewed_by_refresh
+        refresh = (self._options.refresh and step.renewed_by_refresh) or index == self._renewing
         not_before = self._started if refresh else None
         hit = self._fresh(cache.read(key, self._now()), margin, not_before, step)
         if hit is not None:
@@ -357,12 +378,14 @@ class Broker:
     def _signed_in(self, root: Boto3Profile) -> None:
         """A usable IAM Identity Center token for an SSO root, signing in if need be."""
         from awsrun.credentials import sso
-        from awsrun.credentials.sso_tokens import session_of
+        from awsrun.credentials.session_end import sso_session_end
+        from awsrun.credentials.sso_tokens import read_token, session_of
 
         files = self._chain.files
         options = self._options
+        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
         sso.ensure_signed_in(
-            session_of(root.profile, files.profiles[root.profile], files.sso_sessions),
+            session,
             self._chain.profile,
             cache=self._cache,
             lock_timeout=options.lock_timeout,
@@ -371,6 +394,7 @@ class Broker:
             reporter=self._reporter,
             now=self._now,
         )
+        self.session_end = sso_session_end(session, read_token(session), self._now())
 
     def _session(
         self, signer: Credentials | None, root: StaticKeys, serial: str | None

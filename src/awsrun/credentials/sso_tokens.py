@@ -172,6 +172,12 @@ def usable_without_sign_in(session: SsoSession, now: float) -> bool:
     if left > _USABLE_MARGIN_SECONDS:
         return True
     assert token is not None
+    return refreshable(session, token, now)
+
+
+def refreshable(session: SsoSession, token: Mapping[str, Any], now: float) -> bool:
+    """botocore can renew the token without the user: a session's, with a refresh token and
+    a client registration that has not expired."""
     registration_left = seconds_until(token.get("registrationExpiresAt"), now)
     return bool(
         session.name and token.get("refreshToken") and registration_left and registration_left > 0
@@ -205,8 +211,9 @@ def session_of_chain(chain: Chain) -> SsoSession:
     if session is None:
         raise ConfigError(
             f"profile {chain.profile!r} does not sign in through IAM Identity Center "
-            "(no sso_session or sso_start_url in it or in its source profiles); to open the "
-            f"AWS console as it: awsrun console {chain.profile}"
+            "(no sso_session or sso_start_url in it or in its source profiles) and has no "
+            "mfa_serial, so it has no session to renew; to open the AWS console as it: "
+            f"awsrun console {chain.profile}"
         )
     return session
 
@@ -236,6 +243,7 @@ __all__ = [
     "SsoSession",
     "read_registration",
     "read_token",
+    "refreshable",
     "seconds_left",
     "seconds_until",
     "session_named",

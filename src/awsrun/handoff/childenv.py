@@ -59,17 +59,24 @@ def credential_variables(
     return variables
 
 
-def shell_banner(profile: str, credentials: Credentials, *, server: bool) -> str:
-    """The line awsrun says when it starts a shell instead of a command."""
+def shell_banner(
+    profile: str, credentials: Credentials, *, server: bool, session: tuple[str, float] | None
+) -> str:
+    """The line awsrun says when it starts a shell instead of a command; `session`: the
+    session behind the profile that only the user can renew, and when it ends."""
     import time
+
+    def clock(at: float) -> str:
+        return time.strftime("%H:%M", time.localtime(at))
 
     if server:
         lasting = "(refreshed while it runs)"
     elif credentials.expires_at is None:
         lasting = "(keys that do not expire)"
     else:
-        lasting = "until " + time.strftime("%H:%M", time.localtime(credentials.expires_at))
-    return f"shell as {profile} {lasting}; exit to leave"
+        lasting = "until " + clock(credentials.expires_at)
+    behind = "" if session is None else f", {session[0]} until {clock(session[1])}"
+    return f"shell as {profile} {lasting}{behind}; exit to leave"
 
 
 def removed_variables(variables: Mapping[str, str], parent: Mapping[str, str]) -> list[str]:
