@@ -238,9 +238,9 @@ def test_one_sign_in_serves_sixteen_parallel_runs(
     # Each says what it waits for before the approval comes.
     for waiter in without:
         assert waiter.stderr is not None
-        assert "a sign-in in another terminal?" in waiter.stderr.readline()
+        assert "it is waiting for an IAM Identity Center sign-in" in waiter.stderr.readline()
     for session in with_terminal:
-        session.expect("a sign-in in another terminal")
+        session.expect("it is waiting for an IAM Identity Center sign-in")
     [page] = opened.read_text().splitlines()  # the user approves on the one page opened
     urllib.request.urlopen(page, timeout=10).read()
     keys = []

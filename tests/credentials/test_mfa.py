@@ -3,8 +3,10 @@ concurrent run, and codes from --mfa-code, mfa_process or the terminal."""
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from conftest import (
     SERIAL,
     Home,
+    at_mfa_prompt,
     awsrun_executable,
     child_command,
     mfa_config,
@@ -122,3 +125,54 @@ def test_refresh_renews_the_role_and_keeps_the_mfa_session(
     assert times_asked(code_counter) == 1  # no second code
     assert sts.session_tokens() == 1
     assert [call["role_arn"] for call in sts.assumed_roles()] == [role_arn("Admin")] * 2
+
+
+def test_runs_sharing_the_prompts_terminal_write_nothing_over_it(home: Home, sts: LocalSts) -> None:
+    # `make -j4` in one terminal: four runs of one MFA profile, one prompt.
+    mfa_config(home, None)
+    four = f"for i in 1 2 3 4; do {shlex.quote(awsrun_executable())} admin -- true & done; wait"
+    session = pexpect.spawn("sh", ["-c", four], env=home.env, encoding="utf-8", timeout=60)
+    session.logfile_read = transcript = io.StringIO()
+    session.expect(r"MFA code for \S+ \(admin\): ")
+    # The other three wait on the lock; a second into the wait they would say so.
+    session.expect(pexpect.TIMEOUT, timeout=3)
+    after_the_prompt = session.before
+    session.sendline("123456")
+    session.expect(pexpect.EOF)
+    session.close()
+
+    assert after_the_prompt == ""  # nothing written over the prompt while it waits
+    assert session.exitstatus == 0
+    shown = transcript.getvalue()
+    assert shown.count("MFA code for") == 1
+    [prompt_line] = [line for line in shown.splitlines() if "MFA code for" in line]
+    assert prompt_line.rstrip("\r").endswith("(admin): 123456")  # the typed code, echoed
+    assert sts.session_tokens() == 1
+
+
+def test_a_run_waiting_for_a_prompt_in_another_terminal_says_so(home: Home, sts: LocalSts) -> None:
+    mfa_config(home, None)
+    holder = at_mfa_prompt(home.env, "admin", SERIAL)
+    try:
+        waiter = subprocess.Popen(
+            [awsrun_executable(), "admin", "--", "true"],
+            env=home.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert waiter.stderr is not None
+        line = waiter.stderr.readline()  # said a second into the wait
+        holder.sendline("123456")
+        holder.expect(pexpect.EOF)
+        holder.close()
+        waiter.communicate(timeout=60)
+    finally:
+        holder.terminate(force=True)
+
+    assert line == (
+        f"awsrun: waiting for another awsrun (pid {holder.pid}) fetching role 'admin' for up "
+        "to 2m: it is asking for an MFA code in another terminal\n"
+    )
+    assert waiter.returncode == 0
+    assert sts.session_tokens() == 1

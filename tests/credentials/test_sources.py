@@ -112,11 +112,12 @@ def test_lock_wait_is_bounded_names_the_lock_and_says_who_holds_it(
     # The last line names the holder again, and what it is likely doing; no `fuser` hunt.
     last = waiter.stderr.splitlines()[-1]
     assert f"another awsrun (pid {holder.pid})" in last
-    assert "an MFA prompt in another terminal?" in last
+    assert "it is asking for an MFA code in another terminal" in last
     assert "fuser" not in last
-    # Said once, a second into the wait: who holds the lock, and the likely reason.
+    # Said once, a second into the wait: who holds the lock, and what it is doing (it
+    # said so in the lock file).
     assert f"waiting for another awsrun (pid {holder.pid}) fetching" in waiter.stderr
-    assert "an MFA prompt in another terminal?" in waiter.stderr
+    assert "it is asking for an MFA code in another terminal" in waiter.stderr
     assert sts.session_tokens() == 0
 
 

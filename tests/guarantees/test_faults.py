@@ -372,3 +372,29 @@ def test_a_read_only_file_system_warns_once_and_runs(
     assert result.stderr.count("awsrun:") == 1
     assert "Read-only file system" in result.stderr
     assert list(read_only_folder.iterdir()) == []
+
+
+def test_a_run_waiting_on_a_slow_sts_call_says_that_not_mfa(home: Home, bad_sts: FakeSts) -> None:
+    holder = subprocess.Popen(
+        [awsrun_executable(), "hanging", "--", "true"],
+        env=home.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(300):  # until the holder is in its STS call, at most 30 s
+            if "Hanging" in bad_sts.requests:
+                break
+            time.sleep(0.1)
+        waiter = run_awsrun(["hanging", "--", "true"], {**home.env, "AWSRUN_LOCK_TIMEOUT": "3"})
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert waiter.returncode == 125
+    assert waiter.stderr.splitlines()[0] == (
+        f"awsrun: waiting for another awsrun (pid {holder.pid}) fetching role 'hanging' for up "
+        "to 3s: its call to AWS is slow"
+    )
+    assert "MFA" not in waiter.stderr

@@ -255,11 +255,14 @@ class Broker:
             stored = self._fresh(entry, margin, not_before, step, quiet=True)
             return stored is not None
 
-        def waiting(pid: int | None) -> None:
+        def waiting(pid: int | None, doing: str | None) -> None:
+            from awsrun.credentials.locks import HOLDER_DOING
+
             holder = "another awsrun" + (f" (pid {pid})" if pid else "")
+            because = HOLDER_DOING[doing] if doing else step.slow_because
             self._reporter.warn(
                 f"waiting for {holder} fetching {step.label} for up to "
-                f"{format_duration(self._options.lock_timeout)}: {step.slow_because}"
+                f"{format_duration(self._options.lock_timeout)}: {because}"
             )
 
         timeout, why = self._options.lock_timeout, step.slow_because

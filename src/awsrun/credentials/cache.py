@@ -241,7 +241,7 @@ class Cache:
         key: str,
         timeout: float,
         stop_waiting: Callable[[], bool],
-        waiting: Callable[[int | None], None] | None = None,
+        waiting: Callable[[int | None, str | None], None] | None = None,
         why: str = "an MFA prompt in another terminal?",
     ) -> AbstractContextManager[bool]:
         """Hold the entry's lock (see awsrun.credentials.locks); yields False when
@@ -256,7 +256,7 @@ class Cache:
         key: str,
         timeout: float,
         stop_waiting: Callable[[], bool],
-        waiting: Callable[[int | None], None] | None,
+        waiting: Callable[[int | None, str | None], None] | None,
         why: str,
     ) -> Iterator[bool]:
         if not self._directory_ok(create=True):

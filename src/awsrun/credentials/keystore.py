@@ -318,7 +318,16 @@ def _ask(prompt: str) -> str:
             f"{prompt.rstrip(': ')} is needed and there is no terminal to ask it on: "
             "set AWSRUN_FILE_PASSPHRASE"
         ) from None
-    answer = getpass.getpass(prompt)
+    from awsrun.credentials.locks import announce
+    from awsrun.credentials.shared_terminal import prompting
+    from awsrun.folders import cache_dir
+
+    with prompting(cache_dir(os.environ)):
+        announce("passphrase")
+        try:
+            answer = getpass.getpass(prompt)
+        finally:
+            announce("fetching")
     if not answer:
         raise ConfigError("nothing was typed: nothing was changed")
     return answer

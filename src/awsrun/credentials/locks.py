@@ -14,6 +14,7 @@ import os
 import time
 from contextlib import contextmanager, suppress
 
+from awsrun.credentials.shared_terminal import said_unless_prompting
 from awsrun.errors import LockTimeout
 
 TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
@@ -25,6 +26,15 @@ POLL_SECONDS = 0.02
 # A wait longer than this is worth a line on stderr: an STS call takes well under it, an
 # MFA prompt in another terminal does not.
 NOTICE_AFTER_SECONDS = 1.0
+# The lock files this process holds (POSIX), for announce().
+_HELD: list[int] = []
+# What a holder says it is doing (announce), as the line of a run that waits for it says it.
+HOLDER_DOING = {
+    "mfa-prompt": "it is asking for an MFA code in another terminal",
+    "passphrase": "it is asking for the keystore's passphrase in another terminal",
+    "sign-in": "it is waiting for an IAM Identity Center sign-in in the browser",
+    "fetching": "its call to AWS is slow",
+}
 
 
 def _flock_attempt(path: str) -> Callable[[], None] | None:
@@ -39,22 +49,44 @@ def _flock_attempt(path: str) -> Callable[[], None] | None:
     except BaseException:
         os.close(fd)
         raise
-    # The holder's pid, for the message of a process that waits for it: a courtesy, so a
-    # full or read-only file system that refuses it does not stop the run.
+    _HELD.append(fd)
+    _write_state(fd, "fetching")
+
+    def release() -> None:
+        _HELD.remove(fd)
+        os.close(fd)  # closing the file releases the lock
+
+    return release
+
+
+def _write_state(fd: int, doing: str) -> None:
+    # The holder's pid and what it does, for the line of a process that waits for it: a
+    # courtesy, so a full or read-only file system that refuses it does not stop the run.
+    # Fixed width, so that a reader never sees half of one and half of another.
     with suppress(OSError):
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-    return lambda: os.close(fd)  # closing the file releases the lock
+        os.pwrite(fd, f"{os.getpid()} {doing}".ljust(_STATE_WIDTH).encode(), 0)
 
 
-def holder_pid(path: str) -> int | None:
-    """The pid the holder of the lock at `path` wrote, if it is there to read."""
+_STATE_WIDTH = 40
+
+
+def announce(doing: str) -> None:
+    """Tell the runs waiting on this process's locks what it does now (HOLDER_DOING)."""
+    for fd in _HELD:
+        _write_state(fd, doing)
+
+
+def holder(path: str) -> tuple[int | None, str | None]:
+    """The pid the holder of the lock at `path` wrote and what it said it does (either
+    None where it is not there to read)."""
     try:
         with open(path, "rb") as lock_file:
-            text = lock_file.read(20).decode("ascii", "replace").strip()
+            words = lock_file.read(_STATE_WIDTH).decode("ascii", "replace").split()
     except OSError:
-        return None
-    return int(text) if text.isdecimal() else None
+        return None, None
+    pid = int(words[0]) if words and words[0].isdecimal() else None
+    doing = words[1] if len(words) > 1 and words[1] in HOLDER_DOING else None
+    return pid, doing
 
 
 def _filelock_attempt(path: str) -> Callable[[], None] | None:
@@ -73,12 +105,13 @@ def hold(
     path: str,
     timeout: float,
     stop_waiting: Callable[[], bool],
-    waiting: Callable[[int | None], None] | None = None,
+    waiting: Callable[[int | None, str | None], None] | None = None,
     why: str = "an MFA prompt in another terminal?",
 ) -> Iterator[bool]:
     """Yield True while holding the lock at `path`, or False as soon as `stop_waiting()`
     says the wait is over (the holder stored what this process needs). `waiting` is called
-    once, with the holder's pid if known, when the wait has lasted NOTICE_AFTER_SECONDS.
+    once, with the holder's pid and what it does if known, when the wait has lasted
+    NOTICE_AFTER_SECONDS and no prompt is on the terminal it would write to.
 
     Raises LockTimeout after `timeout` seconds, naming the holder, the lock file and `why`
     the holder may take long."""
@@ -97,18 +130,27 @@ def hold(
             yield False
             return
         now = time.monotonic()
-        if waiting is not None and now - started >= NOTICE_AFTER_SECONDS:
-            waiting(holder_pid(path))
+        # A prompt on the terminal the line would go to puts it off until it is answered.
+        if waiting is not None and now - started >= NOTICE_AFTER_SECONDS and _said(waiting, path):
             waiting = None
         if now >= deadline:
-            pid = holder_pid(path)
-            holder = f"another awsrun (pid {pid})" if pid else "another awsrun"
+            pid, doing = holder(path)
+            who = f"another awsrun (pid {pid})" if pid else "another awsrun"
             raise LockTimeout(
-                f"waited {timeout:g}s for {holder}, which holds {path} while it fetches the "
-                f"same credentials ({why}): finish or end that run, or set "
-                "AWSRUN_LOCK_TIMEOUT to wait longer"
+                f"waited {timeout:g}s for {who}, which holds {path} while it fetches the "
+                f"same credentials ({HOLDER_DOING[doing] if doing else why}): finish or end "
+                "that run, or set AWSRUN_LOCK_TIMEOUT to wait longer"
             )
         time.sleep(POLL_SECONDS)
 
 
-__all__ = ["NOTICE_AFTER_SECONDS", "POLL_SECONDS", "hold", "holder_pid"]
+def _said(waiting: Callable[[int | None, str | None], None], path: str) -> bool:
+    """The waiting line, unless a prompt is on the terminal it would go to."""
+
+    def say() -> None:
+        waiting(*holder(path))
+
+    return said_unless_prompting(os.path.dirname(path), say)
+
+
+__all__ = ["HOLDER_DOING", "NOTICE_AFTER_SECONDS", "POLL_SECONDS", "announce", "hold", "holder"]

@@ -58,7 +58,7 @@ def ensure_signed_in(
     def signed_in_by_holder() -> bool:
         return usable_without_sign_in(session, now())
 
-    def waiting(pid: int | None) -> None:
+    def waiting(pid: int | None, doing: str | None) -> None:
         holder = "another awsrun" + (f" (pid {pid})" if pid else "")
         reporter.warn(f"waiting for a sign-in to {session.label} in progress in {holder}")
 
@@ -96,6 +96,9 @@ def sign_in(
     def show(text: str) -> None:
         os.write(tty, text.encode())
 
+    from awsrun.credentials.locks import announce
+
+    announce("sign-in")
     try:
         open_url = _opener(browser)
         if open_url is not None and session.name and not device_code and not _over_ssh():
@@ -106,6 +109,7 @@ def sign_in(
 
         return DeviceSignIn(session, show=show, open_url=open_url, now=now).run()
     finally:
+        announce("fetching")
         os.close(tty)
 
 
