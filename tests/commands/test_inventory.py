@@ -383,3 +383,24 @@ def test_the_zsh_script_without_compinit_says_what_to_load(home: Home) -> None:
 
     assert "autoload -Uz compinit && compinit" in shown.stderr
     assert "command not found" not in shown.stderr
+
+
+def test_clear_all_and_clear_mfa_give_an_mfa_session_one_name(home: Home, sts: LocalSts) -> None:
+    from conftest import SERIAL, mfa_config
+
+    mfa_config(home, None)
+    run_awsrun(["--mfa-code", "123456", "admin", "--", "true"], home.env)
+    by_profile = run_awsrun(["clear", "--mfa", "admin"], home.env)
+    run_awsrun(["--mfa-code", "123456", "admin", "--", "true"], home.env)
+    everything = run_awsrun(["clear", "--all"], home.env)
+    alone = run_awsrun(["clear", "--mfa"], home.env)
+
+    for result in (by_profile, everything):
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count(f"(the MFA session of {SERIAL})\n") == 1, result.stdout
+        assert result.stdout.count("(profile 'admin')\n") == 1, result.stdout
+    assert alone.returncode == 125
+    assert alone.stderr == (
+        "awsrun: name the profiles whose MFA sessions to clear (awsrun clear --mfa "
+        "PROFILE...), or --all for everything awsrun has cached\n"
+    )

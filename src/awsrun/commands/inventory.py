@@ -195,9 +195,10 @@ def clear(
         chain = resolve_chain(name, files)
         identities = chain.identities()
         wanted = [(identities[-1], f"profile {name!r}")]
-        if include_mfa and chain.mfa_serial is not None:
+        session = chain.mfa_session_name
+        if include_mfa and session is not None:
             # After the root: the MFA session, shared by every role on that device.
-            wanted.append((identities[1], f"the MFA session of {chain.mfa_serial}"))
+            wanted.append((identities[1], session))
         for identity, whose in wanted:
             if identity is None:
                 continue
@@ -227,9 +228,9 @@ def clear_all(cache: Cache) -> list[str]:
             else:
                 locks_in_use += 1
             continue
-        whose = _entry_profile(path)
+        whose = _entry_holds(path)
         os.unlink(path)
-        said.append(f"removed {path}" + (f" (profile {whose!r})" if whose else ""))
+        said.append(f"removed {path}" + (f" ({whose})" if whose else ""))
     if locks_removed:
         said.append(f"removed {_count(locks_removed, 'unused lock file')}")
     if locks_in_use:
@@ -241,16 +242,20 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _entry_profile(path: str) -> str | None:
-    """The profile an entry was fetched for, as the entry says (for people only)."""
+def _entry_holds(path: str) -> str | None:
+    """What an entry holds, as the entry says (for people only): what `clear PROFILE`
+    and `clear --mfa` call it too."""
+    found: dict[str, str] = {}
     try:
         with open(path, encoding="utf-8", errors="replace") as entry:
             for line in entry:
-                if line.startswith("profile = "):
-                    return line.removeprefix("profile = ").strip()
+                name, _, value = line.partition(" = ")
+                found[name] = value.strip()
     except OSError:
-        pass
-    return None
+        return None
+    if "holds" in found:
+        return _escaped(found["holds"])
+    return f"profile {found['profile']!r}" if "profile" in found else None
 
 
 def _remove_if_unused(path: str) -> bool:
@@ -311,7 +316,11 @@ def run_clear(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
     elif names:
         said = clear(load_config_files(environ), cache, names, include_mfa="mfa" in flags)
     else:
-        raise UsageError("name the profiles to clear, or --all (see awsrun clear --help)")
+        mfa = "whose MFA sessions " if "mfa" in flags else ""
+        raise UsageError(
+            f"name the profiles {mfa}to clear (awsrun clear {'--mfa ' if mfa else ''}PROFILE...),"
+            " or --all for everything awsrun has cached"
+        )
     sys.stdout.write("".join(f"{line}\n" for line in said))
     if not said:
         sys.stdout.write(f"nothing to remove in {cache.directory}\n")

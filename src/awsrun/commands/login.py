@@ -67,7 +67,7 @@ def _renewed_mfa_session(
     renewed = broker.renew_mfa_session()
     assert renewed.expires_at is not None  # a session's credentials expire
     until = time.strftime("%H:%M", time.localtime(renewed.expires_at))
-    return f"renewed the MFA session of {chain.mfa_serial} until {until}\n"
+    return f"renewed {chain.mfa_session_name} until {until}\n"
 
 
 def run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:

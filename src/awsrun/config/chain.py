@@ -251,6 +251,13 @@ class Chain:
             return root.mfa_serial
         return next((hop.mfa_serial for hop in self.hops if hop.mfa_serial), None)
 
+    @property
+    def mfa_session_name(self) -> str | None:
+        """What awsrun calls the chain's MFA session wherever it names it (one per device,
+        shared by every profile that uses the device)."""
+        serial = self.mfa_serial
+        return None if serial is None else f"the MFA session of {serial}"
+
     def is_chained(self, position: int) -> bool:
         """Whether the hop's role is assumed with another role's session (AWS caps those)."""
         if position > 0:

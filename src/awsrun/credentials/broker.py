@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from awsrun.config.chain import Identity
     from awsrun.credentials.options import Options
     from awsrun.credentials.session_end import SessionEnd
-    from awsrun.credentials.sts import SourceRejected, Sts
+    from awsrun.credentials.sts import Sts
 
 
 # A source only has to sign the next call, not last through the command.
@@ -43,7 +43,9 @@ SOURCE_MIN_TTL_SECONDS = 5 * 60
 
 
 class _Step:
-    __slots__ = ("fetch", "identity", "label", "note", "renewed_by_refresh", "slow_because")
+    __slots__ = (
+        "fetch", "holds", "identity", "label", "note", "renewed_by_refresh", "slow_because",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -59,10 +61,13 @@ class _Step:
         note: str = "",
         # Why another run may hold this step's lock for long, for the line a waiter says.
         slow_because: str = "an MFA prompt in another terminal?",
+        # What its cache entry says it holds, for people (`awsrun clear --all`).
+        holds: str | None = None,
     ) -> None:
         self.label = label
         self.note = note
         self.slow_because = slow_because
+        self.holds = holds
         self.identity = identity
         self.fetch = fetch
         self.renewed_by_refresh = renewed_by_refresh
@@ -136,6 +141,7 @@ class Broker:
                     identities[len(steps)],
                     lambda signer: self._session(signer, root, serial),
                     renewed_by_refresh=False,
+                    holds=chain.mfa_session_name,
                 )
             )
         elif chain.session_for_stored_keys(no_session=options.no_session):
@@ -280,10 +286,14 @@ class Broker:
                 previous = self._steps[index - 1].identity if index else None
                 if previous is not None:
                     cache.delete(entry_key(previous))
-                raise self._rejected(index, rejected) from None
+                from awsrun.credentials.rejections import explained
+
+                cached = self._steps[index - 1] if index else None
+                label = cached.label if cached and cached.identity is not None else None
+                raise explained(rejected, self._chain, label) from None
             now = self._now()
             if fetched.expires_at is not None:
-                cache.write(key, CachedEntry(fetched, now, self._chain.profile))
+                cache.write(key, CachedEntry(fetched, now, self._chain.profile, step.holds))
             lasts = None if fetched.expires_at is None else fetched.expires_at - now
             if is_top and lasts is not None and lasts < margin:
                 hops = len(self._chain.hops)
@@ -300,35 +310,6 @@ class Broker:
                     f"every run calls STS: {fix}"
                 )
             return fetched
-
-    def _rejected(self, index: int, rejected: SourceRejected) -> SourceRejected:
-        """The line for refused credentials: where they came from, what to do there."""
-        from awsrun.credentials.sts import SourceRejected  # an error path only
-
-        if not index or not rejected.detail:
-            return rejected
-        source = self._steps[index - 1]
-        root = self._chain.root
-        if source.identity is not None:
-            return SourceRejected(
-                f"STS refused the cached {source.label} ({rejected.detail}); awsrun dropped "
-                f"them: run the same awsrun command for {self._chain.profile!r} again"
-            )
-        if isinstance(root, StoredKeys):
-            return SourceRejected(
-                f"STS refused the keys stored for profile {root.profile!r} in the "
-                f"{root.backend} store ({rejected.detail}): they are wrong, deleted or "
-                f"inactive; `awsrun remove {root.profile}`, then `awsrun add {root.profile}` "
-                "with working keys"
-            )
-        if isinstance(root, StaticKeys):
-            path = self._chain.files.path_of(root.profile, "aws_access_key_id")
-            return SourceRejected(
-                f"STS refused the keys of profile {root.profile!r} in {path} "
-                f"({rejected.detail}): they are wrong, deleted or inactive; put working keys "
-                "there (awsrun --refresh cannot help keys from a file)"
-            )
-        return rejected
 
     def _fresh(
         self,

@@ -59,12 +59,17 @@ def entry_key(identity: Identity) -> str:
 
 
 class CachedEntry:
-    __slots__ = ("credentials", "obtained_at", "profile")
+    __slots__ = ("credentials", "holds", "obtained_at", "profile")
 
-    def __init__(self, credentials: Credentials, obtained_at: float, profile: str) -> None:
+    def __init__(
+        self, credentials: Credentials, obtained_at: float, profile: str, holds: str | None = None
+    ) -> None:
         self.credentials = credentials
         self.obtained_at = obtained_at
         self.profile = profile
+        # What the entry holds when that is not the profile's credentials (an MFA session
+        # shared by many profiles), for people who look and for `awsrun clear --all`.
+        self.holds = holds
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CachedEntry) and (
@@ -282,6 +287,7 @@ def _encode(key: str, entry: CachedEntry) -> bytes:
         "key": key,
         # For people who look; a line break would end the value early.
         "profile": entry.profile.replace("\n", " "),
+        "holds": None if entry.holds is None else entry.holds.replace("\n", " "),
         "obtained_at": str(int(entry.obtained_at)),
         # Seconds since the epoch for awsrun (no date parsing on a cache hit), and the same
         # instant as ISO 8601 for people and for the command's AWS_CREDENTIAL_EXPIRATION.

@@ -65,7 +65,8 @@ def mfa_session_end(
     ends_at = cache.expiry(entry_key(identity), now)
     if ends_at is None:
         return None
-    label = f"the MFA session of {chain.mfa_serial}"
+    label = chain.mfa_session_name
+    assert label is not None
     return SessionEnd(label, _MFA, ends_at, renewable=chain.mfa_process is not None)
 
 
