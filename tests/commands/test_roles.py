@@ -8,8 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import Home, run_awsrun
@@ -217,3 +220,55 @@ def test_an_expired_token_is_renewed_with_its_refresh_token_not_a_new_sign_in(
     stored = json.loads(token.read_text())
     assert stored["accessToken"] == "sso-access-token-refreshed-1"  # as botocore would keep it
     assert stored["refreshToken"] == "sso-refresh-token-refreshed-1"
+
+
+def test_a_reader_meanwhile_sees_the_old_file_or_the_new_one_never_a_mix(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter, tmp_path: Path
+) -> None:
+    # 300 accounts: a file of about 40 kB, written while another process reads it in a
+    # loop, as an SDK or another awsrun would.
+    idc.accounts = {f"{n:012d}": (f"Team {n}", ["Admin", "ReadOnly"]) for n in range(1, 301)}
+    idc.assigned_roles = {"Admin", "ReadOnly"}
+    idc.page_size = 100
+    old = home.config.read_bytes()
+    seen = tmp_path / "seen"
+    reader = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import sys, time, hashlib\n"
+            "path, out = sys.argv[1], sys.argv[2]\n"
+            "digests = set()\n"
+            "end = time.monotonic() + 60\n"
+            "for _ in range(200000):\n"
+            "    with open(path, 'rb') as f: digests.add(hashlib.sha256(f.read()).hexdigest())\n"
+            "    open(out + '.ready', 'w').close()\n"
+            "    if time.monotonic() > end: break\n"
+            "    try: open(out + '.stop').close(); break\n"
+            "    except FileNotFoundError: pass\n"
+            "open(out, 'w').write('\\n'.join(sorted(digests)))\n",
+            str(home.config), str(seen),
+        ]
+    )  # fmt: skip
+    try:
+        for _ in range(300):  # until it has read once, at most 30 s
+            if Path(f"{seen}.ready").exists():
+                break
+            time.sleep(0.1)
+        populated = run_awsrun(["populate", "--sso-session", "corp"], home.env)
+        Path(f"{seen}.ready").unlink()
+        for _ in range(300):  # and once more after the write
+            if Path(f"{seen}.ready").exists():
+                break
+            time.sleep(0.1)
+    finally:
+        Path(f"{seen}.stop").touch()
+        reader.wait(timeout=90)
+    new = home.config.read_bytes()
+
+    assert populated.returncode == 0, populated.stderr
+    assert "added 600," in populated.stdout
+    # Only whole files: the one before the write and the one after it.
+    assert set(seen.read_text().split()) == {
+        hashlib.sha256(old).hexdigest(),
+        hashlib.sha256(new).hexdigest(),
+    }

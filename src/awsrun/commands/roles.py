@@ -120,10 +120,10 @@ def run_populate(invocation: Invocation, environ: Mapping[str, str], reporter: R
         if dry_run and names_changed:
             sys.stdout.write("".join(f"{verb} {name}\n" for name in names_changed))
     sys.stdout.write(
-        f"{'would change: ' if dry_run else ''}added {len(change.added)}, updated "
-        f"{len(change.updated)}, removed {len(change.removed)}, unchanged "
-        f"{len(change.unchanged)}, skipped {len(change.skipped)} profiles for SSO session "
-        f"{session.name!r} ({accounts} accounts) in {time.monotonic() - started:.1f} s\n"
+        f"{'would change: ' if dry_run else ''}added {len(change.added):,}, updated "
+        f"{len(change.updated):,}, removed {len(change.removed):,}, unchanged "
+        f"{len(change.unchanged):,}, skipped {len(change.skipped):,} profiles for SSO session "
+        f"{session.name!r} ({accounts:,} accounts) in {time.monotonic() - started:.1f} s\n"
     )
     return 0
 
