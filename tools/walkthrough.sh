@@ -6,7 +6,9 @@
 set -euo pipefail
 source_repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 work=$(mktemp -d)
-trap 'kill "${try_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# make try, its Python and moto's server in one process group of their own, ended together.
+set -m
+trap 'kill -- "-${try_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 started=$(date +%s.%N)
 git clone -q "$source_repo" "$work/awsrun"
 cd "$work/awsrun"
@@ -22,4 +24,3 @@ awsrun -v prodaccess -- true
 awsrun -v prodaccess -- true
 finished=$(date +%s.%N)
 python3 -c "import sys; s, r, f = map(float, sys.argv[1:]); print(f'walkthrough: local STS ready after {r - s:.0f} s (clone and install), a cached role run after {f - s:.0f} s')" "$started" "$ready" "$finished"
-pkill -P "$try_pid" 2>/dev/null || true

@@ -729,3 +729,25 @@ def test_a_token_that_ends_soon_with_no_refresh_token_is_said_with_the_login_to_
     )
     assert renewable.returncode == 0, renewable.stderr
     assert "ends in" not in renewable.stderr
+
+
+def test_the_sign_in_goes_to_the_oidc_endpoint_of_the_profiles_services_block(
+    home: Home, idc: FakeIdentityCenter
+) -> None:
+    # As botocore reads it: no variable (they come first), the endpoint in the profile's
+    # `services` section.
+    del home.env["AWS_ENDPOINT_URL_SSO_OIDC"]
+    home.env.pop("AWS_ENDPOINT_URL", None)
+    config = home.config.read_text().replace(
+        "[profile sso-dev]\n", "[profile sso-dev]\nservices = local-idc\n"
+    )
+    home.write_config(
+        config + f"\n[services local-idc]\nsso_oidc =\n  endpoint_url = {idc.endpoint}\n"
+    )
+
+    session = login_in_terminal(home)
+
+    assert session.exitstatus == 0, session.before
+    assert (idc.registrations, idc.authorizations) == (1, 1)
+    [query] = idc.authorize_queries  # the authorize page too is on that endpoint
+    assert query["client_id"] == "client-1"

@@ -194,7 +194,7 @@ class Broker:
 
             def from_botocore(_: Credentials | None) -> Credentials:
                 if root.kind == "sso":
-                    self._signed_in(root)
+                    self._signed_in()
                 self._reporter.info(
                     f"{root.kind} profile {root.profile!r}: asking botocore's {root.kind} provider"
                 )
@@ -359,15 +359,14 @@ class Broker:
             )
         return self._sts_client
 
-    def _signed_in(self, root: Boto3Profile) -> None:
-        """A usable IAM Identity Center token for an SSO root, signing in if need be."""
+    def _signed_in(self) -> None:
+        """A usable IAM Identity Center token for the chain's SSO root, signing in if need be."""
         from awsrun.credentials import sso
         from awsrun.credentials.session_end import sso_session_end
-        from awsrun.credentials.sso_tokens import read_token, session_of
+        from awsrun.credentials.sso_tokens import read_token, session_of_chain
 
-        files = self._chain.files
         options = self._options
-        session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+        session = session_of_chain(self._chain)
         sso.ensure_signed_in(
             session,
             self._chain.profile,

@@ -50,6 +50,8 @@ def _flock_attempt(path: str) -> Callable[[], None] | None:
         os.close(fd)
         raise
     _HELD.append(fd)
+    with suppress(OSError):
+        os.ftruncate(fd, 0)  # whatever an earlier holder wrote
     _write_state(fd, "fetching")
 
     def release() -> None:

@@ -15,6 +15,7 @@ from awsrun.credentials.sso_tokens import (
     SsoSession,
     read_registration,
     read_token,
+    refreshable,
     seconds_left,
     seconds_until,
     write_registration,
@@ -35,14 +36,18 @@ _FRESH_SECONDS = 60
 
 
 def oidc_client(session: SsoSession) -> Any:
-    """botocore's client for the session's region (AWS_ENDPOINT_URL_SSO_OIDC honoured)."""
+    """botocore's client for the session's region, at the endpoint configured for the
+    profile in use (its variables and `services` block), else botocore's."""
     import botocore.session
 
     from awsrun.credentials.sts import CLIENT_CONFIG
 
     return Bounded(
         botocore.session.Session().create_client(
-            "sso-oidc", region_name=session.region, config=CLIENT_CONFIG
+            "sso-oidc",
+            region_name=session.region,
+            endpoint_url=session.oidc_endpoint,
+            config=CLIENT_CONFIG,
         )
     )
 
@@ -131,7 +136,7 @@ def fresh_access_token(session: SsoSession, now: Callable[[], float] = time.time
     if left > _FRESH_SECONDS:
         return str(token["accessToken"])
     registered = _registration_in(token)
-    if not (session.name and token.get("refreshToken") and registered):
+    if registered is None or not refreshable(session, token, now()):
         return None
     try:
         created = oidc_client(session).create_token(

@@ -31,13 +31,15 @@ class SsoSession:
     """Where a profile signs in: an `[sso-session NAME]` section, or a legacy profile's own
     `sso_start_url` and `sso_region`."""
 
-    __slots__ = ("name", "region", "scopes", "start_url")
+    __slots__ = ("name", "oidc_endpoint", "region", "scopes", "start_url")
 
     def __init__(self, name: str | None, start_url: str, region: str, scopes: str) -> None:
         self.name = name
         self.start_url = start_url
         self.region = region
         self.scopes = scopes
+        # The sso-oidc endpoint configured for the profile in use (None: botocore's own).
+        self.oidc_endpoint: str | None = None
 
     @property
     def label(self) -> str:
@@ -225,7 +227,11 @@ def session_named(name: str, files: ConfigFiles) -> SsoSession:
         raise ConfigError(
             f"the config file has no [sso-session {name}] section (its SSO sessions: {known})"
         )
-    return session_of(f"--sso-session {name}", {"sso_session": name}, files.sso_sessions)
+    session = session_of(f"--sso-session {name}", {"sso_session": name}, files.sso_sessions)
+    # No profile named: botocore's session would use AWS_PROFILE's, else the default's.
+    profile = files.environ.get("AWS_PROFILE") or "default"
+    session.oidc_endpoint = _oidc_endpoint(files, profile)
+    return session
 
 
 def session_of_root(chain: Chain) -> SsoSession | None:
@@ -236,7 +242,17 @@ def session_of_root(chain: Chain) -> SsoSession | None:
     if not (isinstance(root, Boto3Profile) and root.kind == "sso"):
         return None
     files = chain.files
-    return session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+    session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
+    session.oidc_endpoint = _oidc_endpoint(files, chain.profile)
+    return session
+
+
+def _oidc_endpoint(files: ConfigFiles, profile: str) -> str | None:
+    """AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL, or the profile's `services` block, in
+    botocore's order: the sign-in goes where botocore's own would."""
+    from awsrun.config.endpoints import service_endpoint
+
+    return service_endpoint(files, profile, "sso_oidc")
 
 
 __all__ = [
