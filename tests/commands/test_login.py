@@ -646,6 +646,7 @@ def test_the_listener_answers_other_paths_and_states_with_an_error_and_waits_on(
         "seen = []\n"
         "for url in (redirect.replace('/oauth/callback', '/other?code=authcode-9&state='\n"
         "            + query['state']), redirect + '?code=authcode-9&state=forged',\n"
+        "            redirect + '?code=authcode-9&state=%C3%A9',\n"
         "            redirect + '?state=' + query['state']):\n"
         "    try:\n"
         "        seen.append(urllib.request.urlopen(url, timeout=10).status)\n"
@@ -660,7 +661,8 @@ def test_the_listener_answers_other_paths_and_states_with_an_error_and_waits_on(
     session = login_in_terminal(home)
 
     assert session.exitstatus == 0, session.before
-    assert statuses.read_text() == "404 400 400"
+    assert statuses.read_text() == "404 400 400 400"
+    assert "Traceback" not in session.before
     assert json.loads(token_file(home, "corp").read_text())["accessToken"] == (
         "sso-access-token-pkce-1"
     )

@@ -96,6 +96,11 @@ class CodeSignIn:
             self._show(f"awsrun: sign in to {label}: open this page in a browser here: {url}\n")
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a browser that hangs up early is no traceback on the user's terminal
+
+
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
@@ -109,7 +114,7 @@ class _Listener:
     def __init__(self, state: str, session: SsoSession) -> None:
         label = session.label
         self._answers: queue.Queue[tuple[str, str]] = queue.Queue()
-        answers, expected = self._answers, state
+        answers, expected = self._answers, state.encode()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -117,7 +122,7 @@ class _Listener:
                 query = dict(urllib.parse.parse_qsl(parsed.query))
                 if parsed.path != _CALLBACK_PATH:
                     self._page(404, "This is not a page of the awsrun sign-in.")
-                elif not secrets.compare_digest(query.get("state", ""), expected):
+                elif not secrets.compare_digest(query.get("state", "").encode(), expected):
                     self._page(400, "This answer is not for the sign-in awsrun is waiting for.")
                 elif query.get("error"):
                     answers.put(("error", query["error"]))
@@ -126,7 +131,11 @@ class _Listener:
                     )
                 elif query.get("code"):
                     answers.put(("code", query["code"]))
-                    self._page(200, f"awsrun is signed in to {label}. You may close this page.")
+                    self._page(
+                        200,
+                        f"awsrun has the answer to the sign-in to {label}. "
+                        "You may close this page.",
+                    )
                 else:
                     self._page(400, "The answer has no code.")
 
@@ -141,7 +150,7 @@ class _Listener:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the request line holds the code: never on stderr
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._session = session
