@@ -272,3 +272,29 @@ def test_a_reader_meanwhile_sees_the_old_file_or_the_new_one_never_a_mix(
         hashlib.sha256(old).hexdigest(),
         hashlib.sha256(new).hexdigest(),
     }
+
+
+def test_the_listing_goes_to_the_portal_of_the_profiles_services_block(
+    home: Home, sts: LocalSts, idc: FakeIdentityCenter
+) -> None:
+    # As botocore reads it: no variable (they come first), the profile's `services` block.
+    del home.env["AWS_ENDPOINT_URL_SSO"]
+    home.env.pop("AWS_ENDPOINT_URL", None)
+    home.write_config(
+        home.config.read_text()
+        + "\n[profile lister]\nsso_session = corp\nsso_account_id = 111111111111\n"
+        "sso_role_name = Admin\nservices = local-idc\n"
+        f"\n[services local-idc]\nsso =\n  endpoint_url = {idc.endpoint}\n"
+    )
+
+    listed = run_awsrun(["roles", "lister", "--json"], home.env)  # its session: corp
+    not_sso = run_awsrun(["roles", "prod"], home.env)
+
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 5
+    assert idc.listing_calls > 0
+    assert not_sso.stderr == (
+        "awsrun: profile 'prod' does not sign in through IAM Identity Center (no sso_session "
+        "or sso_start_url in it or in its source profiles): name one that does, or the "
+        "session (--sso-session NAME)\n"
+    )

@@ -21,6 +21,8 @@ ONE_PROFILE_ACTIONS = (
     "add",
     "remove",
     "rotate",
+    "roles",
+    "populate",
 )
 
 

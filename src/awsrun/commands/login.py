@@ -39,7 +39,11 @@ def run_login(invocation: Invocation, environ: Mapping[str, str], reporter: Repo
         if chain.mfa_serial is not None:
             sys.stdout.write(_renewed_mfa_session(invocation, chain, environ, reporter))
             return 0
-        session = session_of_chain(chain)
+        session = session_of_chain(
+            chain,
+            " and has no mfa_serial, so it has no session to renew; to open the AWS console "
+            f"as it: awsrun console {chain.profile}",
+        )
         words = choice.name
     flags = invocation.flags
     said = sso.login(

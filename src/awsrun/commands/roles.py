@@ -144,7 +144,8 @@ def _session(
     if name:
         return files, session_named(name, files), f"--sso-session {name}"
     choice = profile_choice(invocation, environ)
-    return files, session_of_chain(resolve_choice(choice, files)), choice.name
+    advice = ": name one that does, or the session (--sso-session NAME)"
+    return files, session_of_chain(resolve_choice(choice, files), advice), choice.name
 
 
 def _listed(
@@ -183,7 +184,9 @@ def _listed(
         raise StsError(f"{session.label} gave no usable token: run 'awsrun login {login_words}'")
     progress = terminal_progress(f"listing the accounts of {session.label}")
     try:
-        return list_account_roles(access_token, session.region, progress=progress)
+        return list_account_roles(
+            access_token, session.region, endpoint=session.portal_endpoint, progress=progress
+        )
     finally:
         if progress is not None:
             sys.stderr.write("\r\033[K")

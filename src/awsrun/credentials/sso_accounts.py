@@ -37,16 +37,24 @@ class AccountRole:
 
 
 def list_account_roles(
-    access_token: str, region: str, *, progress: Callable[[str], None] | None = None
+    access_token: str,
+    region: str,
+    *,
+    endpoint: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[AccountRole], int]:
     """Every (account, role) of the session whose `access_token` is given, sorted; and the
-    number of accounts. `progress` is told how far the listing is, now and then."""
+    number of accounts. `endpoint`: the portal's configured for the profile in use (None:
+    botocore's). `progress` is told how far the listing is, now and then."""
     import botocore.session
 
     from awsrun.credentials.sts import CLIENT_CONFIG
 
     client: Any = botocore.session.Session().create_client(
-        "sso", region_name=region, config=CLIENT_CONFIG.merge(_no_retries())
+        "sso",
+        region_name=region,
+        endpoint_url=endpoint,
+        config=CLIENT_CONFIG.merge(_no_retries()),
     )
     ends = time.monotonic() + _DEADLINE_SECONDS
     accounts: list[dict[str, str]] = []

@@ -31,15 +31,17 @@ class SsoSession:
     """Where a profile signs in: an `[sso-session NAME]` section, or a legacy profile's own
     `sso_start_url` and `sso_region`."""
 
-    __slots__ = ("name", "oidc_endpoint", "region", "scopes", "start_url")
+    __slots__ = ("name", "oidc_endpoint", "portal_endpoint", "region", "scopes", "start_url")
 
     def __init__(self, name: str | None, start_url: str, region: str, scopes: str) -> None:
         self.name = name
         self.start_url = start_url
         self.region = region
         self.scopes = scopes
-        # The sso-oidc endpoint configured for the profile in use (None: botocore's own).
+        # The sso-oidc (sign-in) and sso (portal) endpoints configured for the profile in
+        # use; None: botocore's own.
         self.oidc_endpoint: str | None = None
+        self.portal_endpoint: str | None = None
 
     @property
     def label(self) -> str:
@@ -207,15 +209,14 @@ def _write_json(session: SsoSession, path: str, what: Mapping[str, Any], name: s
     write_private(path, json.dumps(dict(what)).encode("utf-8"))
 
 
-def session_of_chain(chain: Chain) -> SsoSession:
-    """The Identity Center session `awsrun login PROFILE` signs in to."""
+def session_of_chain(chain: Chain, advice: str = "") -> SsoSession:
+    """The Identity Center session the chain starts at (`awsrun login PROFILE`, `roles
+    PROFILE`); where there is none, one line ending with `advice`."""
     session = session_of_root(chain)
     if session is None:
         raise ConfigError(
             f"profile {chain.profile!r} does not sign in through IAM Identity Center "
-            "(no sso_session or sso_start_url in it or in its source profiles) and has no "
-            "mfa_serial, so it has no session to renew; to open the AWS console as it: "
-            f"awsrun console {chain.profile}"
+            f"(no sso_session or sso_start_url in it or in its source profiles){advice}"
         )
     return session
 
@@ -229,8 +230,7 @@ def session_named(name: str, files: ConfigFiles) -> SsoSession:
         )
     session = session_of(f"--sso-session {name}", {"sso_session": name}, files.sso_sessions)
     # No profile named: botocore's session would use AWS_PROFILE's, else the default's.
-    profile = files.environ.get("AWS_PROFILE") or "default"
-    session.oidc_endpoint = _oidc_endpoint(files, profile)
+    _configure_endpoints(session, files, files.environ.get("AWS_PROFILE") or "default")
     return session
 
 
@@ -243,16 +243,17 @@ def session_of_root(chain: Chain) -> SsoSession | None:
         return None
     files = chain.files
     session = session_of(root.profile, files.profiles[root.profile], files.sso_sessions)
-    session.oidc_endpoint = _oidc_endpoint(files, chain.profile)
+    _configure_endpoints(session, files, chain.profile)
     return session
 
 
-def _oidc_endpoint(files: ConfigFiles, profile: str) -> str | None:
-    """AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL, or the profile's `services` block, in
-    botocore's order: the sign-in goes where botocore's own would."""
+def _configure_endpoints(session: SsoSession, files: ConfigFiles, profile: str) -> None:
+    """The service variables, AWS_ENDPOINT_URL, or the profile's `services` block, in
+    botocore's order: the sign-in and the listing go where botocore's own would."""
     from awsrun.config.endpoints import service_endpoint
 
-    return service_endpoint(files, profile, "sso_oidc")
+    session.oidc_endpoint = service_endpoint(files, profile, "sso_oidc")
+    session.portal_endpoint = service_endpoint(files, profile, "sso")
 
 
 __all__ = [
