@@ -29,7 +29,9 @@ def _file_store(home: Home, tmp_path: Path) -> dict[str, str]:
     return {"AWSRUN_KEYRING": "file", "AWSRUN_FILE_PASSPHRASE": PASSPHRASE}
 
 
-def _pass_store(home: Home, tmp_path: Path) -> dict[str, str]:
+@pytest.fixture
+def pass_store(home: Home, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`pass` with a throw-away GnuPG key; its gpg-agent ended with the test."""
     if shutil.which("pass") is None or shutil.which("gpg") is None:
         pytest.skip("pass or gpg is not installed (make test installs them where it can)")
     gnupg = tmp_path / "gnupg"
@@ -51,11 +53,14 @@ def _pass_store(home: Home, tmp_path: Path) -> dict[str, str]:
     ).stdout
     fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line[:3] == "fpr")
     subprocess.run(["pass", "init", fingerprint], env=env, check=True, capture_output=True)
-    return {
-        "AWSRUN_KEYRING": "pass",
-        "GNUPGHOME": env["GNUPGHOME"],
-        "PASSWORD_STORE_DIR": env["PASSWORD_STORE_DIR"],
-    }
+    try:
+        yield {
+            "AWSRUN_KEYRING": "pass",
+            "GNUPGHOME": env["GNUPGHOME"],
+            "PASSWORD_STORE_DIR": env["PASSWORD_STORE_DIR"],
+        }
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True, timeout=30)
 
 
 @pytest.fixture
@@ -100,11 +105,11 @@ def secret_service(home: Home, tmp_path: Path) -> Iterator[dict[str, str]]:
 @pytest.fixture(params=["file", "pass", "secret-service"])
 def store(request: pytest.FixtureRequest, home: Home, tmp_path: Path) -> dict[str, str]:
     """The environment that picks one real store."""
-    if request.param == "secret-service":
-        chosen: dict[str, str] = request.getfixturevalue("secret_service")
-        return chosen
-    maker = _file_store if request.param == "file" else _pass_store
-    return maker(home, tmp_path)
+    if request.param == "file":
+        return _file_store(home, tmp_path)
+    fixture = "pass_store" if request.param == "pass" else "secret_service"
+    chosen: dict[str, str] = request.getfixturevalue(fixture)
+    return chosen
 
 
 def add_role_on_alice(home: Home) -> None:
@@ -274,8 +279,10 @@ def test_remove_deletes_the_keys_and_what_was_made_with_them(
     assert plaintext_copies(tmp_path) == []
 
 
-def test_pass_gets_the_secret_on_stdin_only(home: Home, tmp_path: Path, sts: LocalSts) -> None:
-    env = {**home.env, **_pass_store(home, tmp_path)}
+def test_pass_gets_the_secret_on_stdin_only(
+    home: Home, tmp_path: Path, sts: LocalSts, pass_store: dict[str, str]
+) -> None:
+    env = {**home.env, **pass_store}
     # A `pass` first on PATH that writes down what it was started with, then runs pass.
     shim = tmp_path / "shim"
     shim.mkdir()
