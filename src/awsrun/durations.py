@@ -1,4 +1,5 @@
-"""Durations as people type them: `90m`, `2h`, `1h30m`, `3600` (seconds)."""
+"""Durations as people type them (`90m`, `2h`, `1h30m`, `3600` seconds) and as awsrun
+says them, and the local clock time a line says something ends at."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def format_duration(seconds: float, *, exact: bool = False) -> str:
     if minutes:
         return f"{minutes}m" + (f"{secs:02d}s" if exact else "")
     return f"{secs}s"
+
+
+def clock_time(at: float) -> str:
+    """`14:05`: the local time of the instant `at` (seconds since the epoch)."""
+    import time
+
+    return time.strftime("%H:%M", time.localtime(at))
 
 
 def format_durations(first: float, second: float) -> tuple[str, str]:

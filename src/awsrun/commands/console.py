@@ -23,7 +23,7 @@ from awsrun.credentials.federation import (
 )
 from awsrun.credentials.keys import Credentials
 from awsrun.credentials.options import Options
-from awsrun.durations import format_duration
+from awsrun.durations import clock_time, format_duration
 from awsrun.errors import AwsrunError, ConfigError, UsageError
 from awsrun.internal import enter_resolving
 from awsrun.report import Reporter
@@ -240,7 +240,7 @@ def _lasts(
         why = f"--duration {format_duration(session_seconds)}"
     else:
         why = "as long as the credentials last; --duration sets another length"
-    until = "" if ends is None else " until " + time.strftime("%H:%M", time.localtime(ends))
+    until = "" if ends is None else " until " + clock_time(ends)
     return f"console session as profile {profile!r}{until} ({why})"
 
 

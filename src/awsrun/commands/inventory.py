@@ -93,7 +93,7 @@ def _describe(name: str, files: ConfigFiles, cache: Cache, now: float) -> Profil
     if chain.mfa_serial is not None:
         from awsrun.credentials.session_end import mfa_session_end
 
-        end = mfa_session_end(chain, identities, cache, now)
+        end = mfa_session_end(chain, identities[1], cache, now)
         status.mfa_ends_at = None if end is None else end.ends_at
     return status
 

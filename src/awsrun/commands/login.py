@@ -58,11 +58,10 @@ def _renewed_mfa_session(
 ) -> str:
     """`awsrun login` of a profile with mfa_serial: a new MFA session now (a code asked for
     on the terminal, or --mfa-code, or mfa_process), in place of the cached one."""
-    import time
-
     from awsrun.commands.invocation import credential_options
     from awsrun.credentials.broker import Broker
     from awsrun.credentials.cache import Cache
+    from awsrun.durations import clock_time
     from awsrun.folders import cache_dir
 
     options = credential_options(invocation, environ)
@@ -70,8 +69,7 @@ def _renewed_mfa_session(
     broker = Broker(chain, options, cache=cache, reporter=reporter, environ=environ)
     renewed = broker.renew_mfa_session()
     assert renewed.expires_at is not None  # a session's credentials expire
-    until = time.strftime("%H:%M", time.localtime(renewed.expires_at))
-    return f"renewed {chain.mfa_session_name} until {until}\n"
+    return f"renewed {chain.mfa_session_name} until {clock_time(renewed.expires_at)}\n"
 
 
 def run_logout(invocation: Invocation, environ: Mapping[str, str], reporter: Reporter) -> int:

@@ -106,8 +106,10 @@ class Broker:
         if self._chain.mfa_serial is not None:  # a stat; other chains load nothing more
             from awsrun.credentials.session_end import mfa_session_end
 
-            identities = [step.identity for step in self._steps]
-            self.session_end = mfa_session_end(self._chain, identities, self._cache, self._now())
+            mfa_step = self._steps[1]  # after the root
+            self.session_end = mfa_session_end(
+                self._chain, mfa_step.identity, self._cache, self._now()
+            )
         line = self.session_end and self.session_end.ending_soon(self._chain.profile, self._now())
         if line and not self._said_session_end:
             self._said_session_end = True  # once, not at each refresh of --server

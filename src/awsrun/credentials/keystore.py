@@ -318,16 +318,10 @@ def _ask(prompt: str) -> str:
             f"{prompt.rstrip(': ')} is needed and there is no terminal to ask it on: "
             "set AWSRUN_FILE_PASSPHRASE"
         ) from None
-    from awsrun.credentials.locks import announce
-    from awsrun.credentials.shared_terminal import prompting
-    from awsrun.folders import cache_dir
+    from awsrun.credentials.locks import asking_the_user
 
-    with prompting(cache_dir(os.environ)):
-        announce("passphrase")
-        try:
-            answer = getpass.getpass(prompt)
-        finally:
-            announce("fetching")
+    with asking_the_user("passphrase"):
+        answer = getpass.getpass(prompt)
     if not answer:
         raise ConfigError("nothing was typed: nothing was changed")
     return answer

@@ -14,7 +14,7 @@ import os
 import time
 from contextlib import contextmanager, suppress
 
-from awsrun.credentials.shared_terminal import said_unless_prompting
+from awsrun.credentials.shared_terminal import prompting, said_unless_prompting
 from awsrun.errors import LockTimeout
 
 TYPE_CHECKING = False  # annotations only: `typing` and these imports stay off the hit path
@@ -76,6 +76,20 @@ def announce(doing: str) -> None:
     """Tell the runs waiting on this process's locks what it does now (HOLDER_DOING)."""
     for fd in _HELD:
         _write_state(fd, doing)
+
+
+@contextmanager
+def asking_the_user(doing: str) -> Iterator[None]:
+    """While this process shows a prompt (`doing`: mfa-prompt, passphrase): its terminal
+    held (see shared_terminal) and the runs waiting on its locks told."""
+    from awsrun.folders import cache_dir
+
+    with prompting(cache_dir(os.environ)):
+        announce(doing)
+        try:
+            yield
+        finally:
+            announce("fetching")
 
 
 def holder(path: str) -> tuple[int | None, str | None]:
@@ -155,4 +169,12 @@ def _said(waiting: Callable[[int | None, str | None], None], path: str) -> bool:
     return said_unless_prompting(os.path.dirname(path), say)
 
 
-__all__ = ["HOLDER_DOING", "NOTICE_AFTER_SECONDS", "POLL_SECONDS", "announce", "hold", "holder"]
+__all__ = [
+    "HOLDER_DOING",
+    "NOTICE_AFTER_SECONDS",
+    "POLL_SECONDS",
+    "announce",
+    "asking_the_user",
+    "hold",
+    "holder",
+]

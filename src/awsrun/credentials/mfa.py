@@ -67,23 +67,18 @@ def _from_terminal(serial: str, profile: str) -> str:
             f"profile {profile!r} needs an MFA code for {serial} and there is no terminal to "
             "ask on: pass --mfa-code CODE, or set mfa_process in the profile"
         ) from None
-    from awsrun.credentials.locks import announce
-    from awsrun.credentials.shared_terminal import prompting
-    from awsrun.folders import cache_dir
+    from awsrun.credentials.locks import asking_the_user
 
     # A terminal is not seekable: a reader for its input, plain writes for the prompt.
     with (
         os.fdopen(tty, "r", encoding="utf-8", errors="replace") as reader,
-        prompting(cache_dir(os.environ)),
+        asking_the_user("mfa-prompt"),
     ):
-        announce("mfa-prompt")
         try:
             return _ask(tty, reader, serial, profile)
         except KeyboardInterrupt:
             os.write(tty, b"\n")  # the shell's prompt on a line of its own
             raise
-        finally:
-            announce("fetching")
 
 
 def _ask(tty: int, reader: TextIO, serial: str, profile: str) -> str:

@@ -8,11 +8,11 @@ On the cache-hit path: the MFA session's end is its cache entry's mtime (one sta
 
 from __future__ import annotations
 
-from awsrun.durations import format_duration
+from awsrun.durations import clock_time, format_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from typing import Any
 
     from awsrun.config.chain import Chain, Identity
@@ -41,9 +41,7 @@ class SessionEnd:
         left = self.ends_at - now
         if self.renewable or not 0 < left <= ENDING_SOON_SECONDS:
             return None
-        import time
-
-        at = time.strftime("%H:%M", time.localtime(self.ends_at))
+        at = clock_time(self.ends_at)
         need = "a new MFA code" if self.short == _MFA else "a new sign-in"
         return (
             f"{self.label} ends in {format_duration(left)} (at {at}); then runs need "
@@ -52,16 +50,14 @@ class SessionEnd:
 
 
 def mfa_session_end(
-    chain: Chain, identities: Sequence[Identity | None], cache: Cache | None, now: float
+    chain: Chain, identity: Identity | None, cache: Cache | None, now: float
 ) -> SessionEnd | None:
     """The cached MFA session of the chain, if it has one (from its entry's mtime);
-    `identities`: the chain's steps'."""
-    if chain.mfa_serial is None or cache is None:
+    `identity`: its step's, the one after the root."""
+    if chain.mfa_serial is None or cache is None or identity is None:
         return None
     from awsrun.credentials.cache import entry_key
 
-    identity = identities[1]  # the step after the root
-    assert identity is not None  # an MFA session is always cached
     ends_at = cache.expiry(entry_key(identity), now)
     if ends_at is None:
         return None

@@ -24,6 +24,7 @@ from awsrun.credentials.sso_tokens import (
     token_folder_problem,
     usable_without_sign_in,
 )
+from awsrun.durations import clock_time
 from awsrun.errors import ConfigError
 from awsrun.report import Reporter
 
@@ -136,8 +137,7 @@ def login(session: SsoSession, login_words: str, *, browser: bool, device_code: 
     token = sign_in(session, login_words, browser=browser, device_code=device_code)
     left = seconds_left(token, time.time())
     assert left is not None  # a token just written has its expiry
-    until = time.strftime("%H:%M", time.localtime(time.time() + left))
-    return f"signed in to {session.label} until {until}\n"
+    return f"signed in to {session.label} until {clock_time(time.time() + left)}\n"
 
 
 def logout(files: ConfigFiles, names: Sequence[str], cache: Any) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from awsrun.credentials.keys import iso_utc
 from awsrun.credentials.sso_tokens import (
+    USABLE_MARGIN_SECONDS,
     SsoSession,
     read_registration,
     read_token,
@@ -31,8 +32,6 @@ LOOPBACK_REDIRECT = "http://127.0.0.1/oauth/callback"
 _CLIENT_NAME = "awsrun"
 # A registration this close to its end is replaced rather than used for a sign-in.
 _REGISTRATION_MARGIN_SECONDS = 3600
-# A token with less than this left is renewed before a call that needs it.
-_FRESH_SECONDS = 60
 
 
 def oidc_client(session: SsoSession) -> Any:
@@ -133,7 +132,7 @@ def fresh_access_token(session: SsoSession, now: Callable[[], float] = time.time
     left = seconds_left(token, now())
     if token is None or left is None:
         return None
-    if left > _FRESH_SECONDS:
+    if left > USABLE_MARGIN_SECONDS:  # else renewed, as botocore would before a call
         return str(token["accessToken"])
     registered = _registration_in(token)
     if registered is None or not refreshable(session, token, now()):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from awsrun.config.files import ConfigFiles
 
 # botocore refreshes a token with its refresh token within this margin of its expiry.
-_USABLE_MARGIN_SECONDS = 60
+USABLE_MARGIN_SECONDS = 60
 
 
 class SsoSession:
@@ -173,7 +173,7 @@ def usable_without_sign_in(session: SsoSession, now: float) -> bool:
     left = seconds_left(token, now)
     if left is None:
         return False
-    if left > _USABLE_MARGIN_SECONDS:
+    if left > USABLE_MARGIN_SECONDS:
         return True
     assert token is not None
     return refreshable(session, token, now)
@@ -257,6 +257,7 @@ def _configure_endpoints(session: SsoSession, files: ConfigFiles, profile: str) 
 
 
 __all__ = [
+    "USABLE_MARGIN_SECONDS",
     "SsoSession",
     "read_registration",
     "read_token",

@@ -64,18 +64,15 @@ def shell_banner(
 ) -> str:
     """The line awsrun says when it starts a shell instead of a command; `session`: the
     session behind the profile that only the user can renew, and when it ends."""
-    import time
-
-    def clock(at: float) -> str:
-        return time.strftime("%H:%M", time.localtime(at))
+    from awsrun.durations import clock_time
 
     if server:
         lasting = "(refreshed while it runs)"
     elif credentials.expires_at is None:
         lasting = "(keys that do not expire)"
     else:
-        lasting = "until " + clock(credentials.expires_at)
-    behind = "" if session is None else f", {session[0]} until {clock(session[1])}"
+        lasting = "until " + clock_time(credentials.expires_at)
+    behind = "" if session is None else f", {session[0]} until {clock_time(session[1])}"
     return f"shell as {profile} {lasting}{behind}; exit to leave"
 
 
